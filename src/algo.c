@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * algo.c - the built-in allocation algorithms: pure functions over a racy
+ * snapshot of one chunk's bitmap (genpool_algo_t). They may return a run
+ * that is taken by the time the caller claims it; the claim re-checks.
+ *
+ * Semantics are those of the kernel's lib/genalloc.c, for valid input.
+ * Data that would make the kernel hang or misbehave (align 0 or not a power
+ * of two, a fixed offset inside a granule) makes these return "no fit";
+ * the pool refuses it with EINVAL before calling them (gp_algo_check).
+ */
+#include <limits.h>
+
+#include "bitmap.h"
+#include "internal.h"
+
+static unsigned long roundup_pow_of_two(unsigned long n)
+{
+	return n <= 1 ? 1 : 1UL << (GP_BITS_PER_LONG - (unsigned long)__builtin_clzl(n - 1));
+}
+
+static bool is_pow2(unsigned long n)
+{
+	return n && !(n & (n - 1));
+}
+
+unsigned long gen_pool_first_fit(unsigned long *map, unsigned long size, unsigned long start,
+				 unsigned int nr, void *data, struct gen_pool *pool,
+				 unsigned long start_addr)
+{
+	(void)data;
+	(void)pool;
+	(void)start_addr;
+	return gp_bitmap_find_zero_area(map, size, start, nr, 0, 0);
+}
+
+unsigned long gen_pool_first_fit_align(unsigned long *map, unsigned long size,
+				       unsigned long start, unsigned int nr, void *data,
+				       struct gen_pool *pool, unsigned long start_addr)
+{
+	const struct genpool_data_align *alignment = data;
+	unsigned long align, mask, offset;
+	int order;
+
+	if (!alignment || !pool || alignment->align <= 0 || !is_pow2((unsigned long)alignment->align))
+		return size;
+	order = pool->min_alloc_order;
+	align = (unsigned long)alignment->align;
+	mask = ((align + (1UL << order) - 1) >> order) - 1;
+	offset = (start_addr & (align - 1)) >> order;
+	return gp_bitmap_find_zero_area(map, size, start, nr, mask, offset);
+}
+
+unsigned long gen_pool_fixed_alloc(unsigned long *map, unsigned long size, unsigned long start,
+				   unsigned int nr, void *data, struct gen_pool *pool,
+				   unsigned long start_addr)
+{
+	const struct genpool_data_fixed *fixed = data;
+	unsigned long offset_bit, bit;
+
+	(void)start_addr;
+	if (!fixed || !pool || (fixed->offset & ((1UL << pool->min_alloc_order) - 1)))
+		return size;
+	offset_bit = fixed->offset >> pool->min_alloc_order;
+	bit = gp_bitmap_find_zero_area(map, size, start + offset_bit, nr, 0, 0);
+	return bit == offset_bit ? bit : size;
+}
+
+unsigned long gen_pool_first_fit_order_align(unsigned long *map, unsigned long size,
+					     unsigned long start, unsigned int nr, void *data,
+					     struct gen_pool *pool, unsigned long start_addr)
+{
+	(void)data;
+	(void)pool;
+	(void)start_addr;
+	return gp_bitmap_find_zero_area(map, size, start, nr, roundup_pow_of_two(nr) - 1, 0);
+}
+
+/* Smallest free hole that fits @nr; ties go to the lowest address. */
+unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size, unsigned long start,
+				unsigned int nr, void *data, struct gen_pool *pool,
+				unsigned long start_addr)
+{
+	unsigned long best = size + 1, best_len = size + 1, index, next;
+
+	(void)data;
+	(void)pool;
+	(void)start_addr;
+	index = gp_bitmap_find_zero_area(map, size, start, nr, 0, 0);
+	while (index < size) {
+		next = gp_bitmap_find_next_bit(map, size, index + nr);
+		if (next - index < best_len) {
+			best_len = next - index;
+			best = index;
+			if (best_len == nr)
+				return best;
+		}
+		index = gp_bitmap_find_zero_area(map, size, next + 1, nr, 0, 0);
+	}
+	return best;
+}
+
+/*
+ * Why @algo cannot be run with @data on @pool, or NULL when it can. Only the
+ * built-in algorithms are checked: a custom one owns its data.
+ */
+const char *gp_algo_check(const struct gen_pool *pool, genpool_algo_t algo, const void *data)
+{
+	if (algo == gen_pool_first_fit_align) {
+		const struct genpool_data_align *a = data;
+
+		if (!a)
+			return "first_fit_align needs struct genpool_data_align";
+		if (a->align <= 0 || !is_pow2((unsigned long)a->align))
+			return "alignment is not a power of two";
+	} else if (algo == gen_pool_fixed_alloc) {
+		const struct genpool_data_fixed *f = data;
+
+		if (!f)
+			return "fixed_alloc needs struct genpool_data_fixed";
+		if (f->offset & ((1UL << pool->min_alloc_order) - 1))
+			return "fixed offset is not a multiple of the granule";
+	}
+	return NULL;
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * bitmap.c - granule bitmap search and the lock-free claim/release protocol.
+ *
+ * Invariants of the _ll protocol (the bitmap is the truth):
+ *  I1  A bit is set by exactly one successful CAS and cleared by exactly one
+ *      successful CAS; a word CAS never changes bits outside its mask.
+ *  I2  A claim sets its words in ascending order and, on finding a bit of
+ *      its mask already set, clears exactly the bits it set before returning.
+ *      Those bits were set by this call and nobody else can clear them (a
+ *      release requires all its bits set, and no correct caller frees a
+ *      range it was never given), so the rollback is exact.
+ *  I3  Linearisation: a successful claim takes effect at the CAS of its last
+ *      word; a failed one has no effect (its transient bits only make other
+ *      searches skip a run, never hand it out twice). A release takes effect
+ *      at the CAS of its first word.
+ *  Progress: a CAS fails only when another thread changed the word, and a
+ *  claim that meets a set bit gives up instead of waiting for it. Among
+ *  claims that conflict, the one whose conflicting word is highest cannot be
+ *  stopped by the others, so some thread always completes (lock-free).
+ *
+ * Sources followed: Linux lib/genalloc.c (bitmap_set_ll/clear_ll),
+ * lib/find_bit.c and lib/bitmap.c (search semantics).
+ */
+#include "bitmap.h"
+
+#include <errno.h>
+
+#include "atomic.h"
+
+/*
+ * Step through the words of [*pos, end): yields the word index and the mask
+ * of the run's bits in it, and advances *pos to the next word's first bit.
+ */
+static inline bool span_next(unsigned long *pos, unsigned long end, unsigned long *word,
+			     unsigned long *mask)
+{
+	unsigned long next;
+
+	if (*pos >= end)
+		return false;
+	*word = GP_BIT_WORD(*pos);
+	*mask = GP_FIRST_WORD_MASK(*pos);
+	next = (*word + 1) * GP_BITS_PER_LONG;
+	if (next >= end) {
+		*mask &= GP_LAST_WORD_MASK(end);
+		next = end;
+	}
+	*pos = next;
+	return true;
+}
+
+/* First bit in [start, size) whose value XOR @invert is 1. */
+static unsigned long find_next(const unsigned long *map, unsigned long size, unsigned long start,
+			       unsigned long invert)
+{
+	unsigned long i, w, bit;
+
+	if (start >= size)
+		return size;
+	i = GP_BIT_WORD(start);
+	w = (gp_atomic_load_relaxed(&map[i]) ^ invert) & GP_FIRST_WORD_MASK(start);
+	while (!w) {
+		if ((i + 1) * GP_BITS_PER_LONG >= size)
+			return size;
+		i++;
+		w = gp_atomic_load_relaxed(&map[i]) ^ invert;
+	}
+	bit = i * GP_BITS_PER_LONG + (unsigned long)__builtin_ctzl(w);
+	return bit < size ? bit : size;
+}
+
+unsigned long gp_bitmap_find_next_bit(const unsigned long *map, unsigned long size,
+				      unsigned long start)
+{
+	return find_next(map, size, start, 0);
+}
+
+unsigned long gp_bitmap_find_next_zero_bit(const unsigned long *map, unsigned long size,
+					   unsigned long start)
+{
+	return find_next(map, size, start, ~0UL);
+}
+
+unsigned long gp_bitmap_find_zero_area(const unsigned long *map, unsigned long size,
+				       unsigned long start, unsigned long nr,
+				       unsigned long align_mask, unsigned long align_offset)
+{
+	unsigned long index, end, busy;
+
+	for (;;) {
+		index = gp_bitmap_find_next_zero_bit(map, size, start);
+		index = ((index + align_offset + align_mask) & ~align_mask) - align_offset;
+		end = index + nr;
+		if (end < index)
+			return ~0UL; /* nr so large the run wraps: no fit */
+		if (end > size)
+			return end;
+		busy = gp_bitmap_find_next_bit(map, end, index);
+		if (busy >= end)
+			return index;
+		start = busy + 1;
+	}
+}
+
+bool gp_bitmap_range_set(const unsigned long *map, unsigned long start, unsigned long nr)
+{
+	unsigned long pos = start, word, mask;
+
+	while (span_next(&pos, start + nr, &word, &mask))
+		if ((gp_atomic_load_relaxed(&map[word]) & mask) != mask)
+			return false;
+	return true;
+}
+
+unsigned long gp_bitmap_count_runs(const unsigned long *map, unsigned long size,
+				   unsigned long *bits_set)
+{
+	unsigned long pos = 0, runs = 0, set = 0, s, e;
+
+	while ((s = gp_bitmap_find_next_bit(map, size, pos)) < size) {
+		e = gp_bitmap_find_next_zero_bit(map, size, s);
+		runs++;
+		set += e - s;
+		pos = e;
+	}
+	if (bits_set)
+		*bits_set = set;
+	return runs;
+}
+
+/* Set @mask in *w if none of it is set. I1. */
+static bool claim_word(unsigned long *w, unsigned long mask)
+{
+	unsigned long old = gp_atomic_load_relaxed(w);
+
+	do {
+		if (old & mask)
+			return false;
+		/* acquire: pairs with the release in release_word() of the
+		 * range's previous owner, so its accesses happen before ours. */
+	} while (!gp_atomic_cas_acquire(w, &old, old | mask));
+	return true;
+}
+
+/* Clear @mask in *w if all of it is set. I1. */
+static bool release_word(unsigned long *w, unsigned long mask)
+{
+	unsigned long old = gp_atomic_load_relaxed(w);
+
+	do {
+		if ((old & mask) != mask)
+			return false;
+		/* release: pairs with the acquire in claim_word() of the next
+		 * owner of these granules. */
+	} while (!gp_atomic_cas_release(w, &old, old & ~mask));
+	return true;
+}
+
+/* Undo the words of [start, upto) that a failed claim set (I2). */
+static void undo_claim(unsigned long *map, unsigned long start, unsigned long upto)
+{
+	unsigned long pos = start, word, mask;
+
+	/* relaxed: these bits were ours alone and guarded no data. */
+	while (span_next(&pos, upto, &word, &mask))
+		gp_atomic_fetch_and_relaxed(&map[word], ~mask);
+}
+
+/*
+ * Re-set the words of [start, upto) that a failed release cleared. A
+ * release fails part-way only when another thread freed an overlapping range
+ * at the same moment (a double free by the caller): then a granule freed in
+ * the window may already have a new owner, and the OR leaves it to them.
+ * Sequential misuse never gets here: the pre-check refuses it untouched.
+ */
+static void undo_release(unsigned long *map, unsigned long start, unsigned long upto)
+{
+	unsigned long pos = start, word, mask;
+
+	while (span_next(&pos, upto, &word, &mask))
+		gp_atomic_fetch_or_relaxed(&map[word], mask);
+}
+
+int gp_bitmap_claim_ll(unsigned long *map, unsigned long start, unsigned long nr)
+{
+	unsigned long pos = start, word, mask;
+
+	while (span_next(&pos, start + nr, &word, &mask)) {
+		if (!claim_word(&map[word], mask)) {
+			undo_claim(map, start, word * GP_BITS_PER_LONG);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+int gp_bitmap_release_ll(unsigned long *map, unsigned long start, unsigned long nr)
+{
+	unsigned long pos = start, word, mask;
+
+	if (!gp_bitmap_range_set(map, start, nr))
+		return -EBUSY;
+	while (span_next(&pos, start + nr, &word, &mask)) {
+		if (!release_word(&map[word], mask)) {
+			undo_release(map, start, word * GP_BITS_PER_LONG);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+int gp_bitmap_claim_locked(unsigned long *map, unsigned long start, unsigned long nr)
+{
+	unsigned long pos = start, word, mask;
+
+	while (span_next(&pos, start + nr, &word, &mask))
+		if (map[word] & mask)
+			return -EBUSY;
+	pos = start;
+	while (span_next(&pos, start + nr, &word, &mask))
+		map[word] |= mask;
+	return 0;
+}
+
+int gp_bitmap_release_locked(unsigned long *map, unsigned long start, unsigned long nr)
+{
+	unsigned long pos = start, word, mask;
+
+	while (span_next(&pos, start + nr, &word, &mask))
+		if ((map[word] & mask) != mask)
+			return -EBUSY;
+	pos = start;
+	while (span_next(&pos, start + nr, &word, &mask))
+		map[word] &= ~mask;
+	return 0;
+}
+
+bool gp_bitmap_test_and_set_bit(unsigned long *map, unsigned long bit)
+{
+	unsigned long mask = 1UL << (bit % GP_BITS_PER_LONG);
+
+	/* acquire: pairs with the release in gp_bitmap_test_and_clear_bit. */
+	return gp_atomic_fetch_or_acquire(&map[GP_BIT_WORD(bit)], mask) & mask;
+}
+
+bool gp_bitmap_test_and_clear_bit(unsigned long *map, unsigned long bit)
+{
+	unsigned long mask = 1UL << (bit % GP_BITS_PER_LONG);
+
+	/* release: pairs with the acquire in gp_bitmap_test_and_set_bit. */
+	return gp_atomic_fetch_and_release(&map[GP_BIT_WORD(bit)], ~mask) & mask;
+}
+
+bool gp_bitmap_test_bit(const unsigned long *map, unsigned long bit)
+{
+	return (gp_atomic_load_relaxed(&map[GP_BIT_WORD(bit)]) >> (bit % GP_BITS_PER_LONG)) & 1;
+}

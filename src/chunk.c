@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * chunk.c - chunk lifetime, the RCU-published chunk list, address lookup,
+ * and allocation/free inside one chunk.
+ *
+ * Publication: a chunk is fully initialised (bitmaps zeroed, fields set,
+ * next pointing at the old head) and then stored as the new list head with
+ * a release store under pool->lock; readers load the head and each next
+ * pointer with acquire. So a reader that sees a chunk sees it initialised.
+ * Chunks are never unlinked while the pool is live (only gen_pool_destroy,
+ * which has the pool to itself, frees them), so a walk needs the read-side
+ * section only for the algorithm pair and for later removal support.
+ *
+ * Accounting: @avail is decremented after a successful claim and
+ * incremented after a successful release. Between the two it may be
+ * transiently low (an allocation can then skip a chunk that just got room:
+ * the momentary ENOMEM api.md allows) but it never goes stale: at
+ * quiescence it equals the free bits times the granule size.
+ *
+ * Strict pools mark each live allocation's first granule in starts[] and
+ * last granule in ends[]; only the allocation's holder touches those bits,
+ * and the free's test-and-clear of its start bit is the point at which one
+ * of two racing frees of the same allocation wins.
+ */
+#include <errno.h>
+
+#include "atomic.h"
+#include "bitmap.h"
+#include "internal.h"
+
+struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long addr,
+				    phys_addr_t phys, unsigned long nbits, int nid, void *owner)
+{
+	size_t words = GP_BITS_TO_LONGS(nbits);
+	size_t maps = (pool->flags & GEN_POOL_STRICT) ? 3 : 1;
+	size_t bytes = sizeof(struct gen_pool_chunk) + maps * words * sizeof(unsigned long);
+	struct gen_pool_chunk *c;
+	int placed;
+
+	c = gp_meta_zalloc(bytes, nid, &placed);
+	if (!c)
+		return NULL;
+	c->meta_size = bytes;
+	c->meta_nid = placed;
+	c->start_addr = addr;
+	c->end_addr = addr + (nbits << pool->min_alloc_order) - 1;
+	c->phys_addr = phys;
+	c->owner = owner;
+	c->nbits = nbits;
+	c->avail = nbits << pool->min_alloc_order;
+	if (maps == 3) {
+		c->starts = c->bits + words;
+		c->ends = c->starts + words;
+	}
+	return c;
+}
+
+void gp_chunk_free(struct gen_pool_chunk *chunk)
+{
+	gp_meta_free(chunk, chunk->meta_size, chunk->meta_nid);
+}
+
+void gp_chunk_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
+{
+	chunk->next = pool->chunks; /* plain: we hold the lock, chunk is private */
+	/* release: pairs with the acquire in gp_chunk_first_rcu. */
+	gp_atomic_store_release(&pool->chunks, chunk);
+}
+
+struct gen_pool_chunk *gp_chunk_first_rcu(struct gen_pool *pool)
+{
+	/* acquire: pairs with the release in gp_chunk_publish_locked. */
+	return gp_atomic_load_acquire(&pool->chunks);
+}
+
+struct gen_pool_chunk *gp_chunk_next_rcu(struct gen_pool_chunk *chunk)
+{
+	/* acquire: the next chunk was published (release) before @chunk. */
+	return gp_atomic_load_acquire(&chunk->next);
+}
+
+#define for_each_chunk_rcu(c, pool)                                                          \
+	for ((c) = gp_chunk_first_rcu(pool); (c); (c) = gp_chunk_next_rcu(c))
+
+struct gen_pool_chunk *gp_chunk_find_rcu(struct gen_pool *pool, unsigned long addr)
+{
+	struct gen_pool_chunk *c;
+
+	for_each_chunk_rcu(c, pool)
+		if (addr >= c->start_addr && addr <= c->end_addr)
+			return c;
+	return NULL;
+}
+
+struct gen_pool_chunk *gp_chunk_overlap_locked(struct gen_pool *pool, unsigned long first,
+					       unsigned long last)
+{
+	struct gen_pool_chunk *c;
+
+	for (c = pool->chunks; c; c = c->next)
+		if (first <= c->end_addr && last >= c->start_addr)
+			return c;
+	return NULL;
+}
+
+static int claim(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+		 unsigned long nbits)
+{
+	if (pool->flags & GEN_POOL_SPINLOCK)
+		return gp_bitmap_claim_locked(c->bits, bit, nbits);
+	return gp_bitmap_claim_ll(c->bits, bit, nbits);
+}
+
+static int release(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+		   unsigned long nbits)
+{
+	if (pool->flags & GEN_POOL_SPINLOCK)
+		return gp_bitmap_release_locked(c->bits, bit, nbits);
+	return gp_bitmap_release_ll(c->bits, bit, nbits);
+}
+
+/*
+ * Search @c with @algo and claim what it finds; 0 when nothing fits. A lost
+ * race (the claim met a bit set since the search) searches again from the
+ * failed position, as the kernel does: the bits that stopped us now belong
+ * to a thread that got further, so every retry follows someone's progress.
+ */
+unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c,
+				 unsigned long nbits, genpool_algo_t algo, void *data)
+{
+	unsigned long bytes = nbits << pool->min_alloc_order;
+	unsigned long bit = 0, size = c->nbits;
+
+	if (bytes > gp_atomic_load_relaxed(&c->avail))
+		return 0;
+	for (;;) {
+		bit = algo(c->bits, size, bit, (unsigned int)nbits, data, pool, c->start_addr);
+		/* a custom algorithm may return a run that overhangs the end */
+		if (bit >= size || nbits > size - bit)
+			return 0;
+		if (claim(pool, c, bit, nbits) == 0)
+			break;
+	}
+	if (c->starts) {
+		gp_bitmap_test_and_set_bit(c->ends, bit + nbits - 1);
+		gp_bitmap_test_and_set_bit(c->starts, bit);
+	}
+	gp_atomic_sub_relaxed(&c->avail, bytes);
+	return c->start_addr + (bit << pool->min_alloc_order);
+}
+
+/* Strict pools: is [bit, bit + nbits) exactly one live allocation? */
+static bool strict_bounds_match(const struct gen_pool_chunk *c, unsigned long bit,
+				unsigned long nbits)
+{
+	unsigned long last = bit + nbits - 1;
+
+	return gp_bitmap_test_bit(c->starts, bit) && gp_bitmap_test_bit(c->ends, last) &&
+	       gp_bitmap_find_next_bit(c->ends, last, bit) == last;
+}
+
+static int strict_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+		       unsigned long nbits)
+{
+	if (!strict_bounds_match(c, bit, nbits))
+		return -EINVAL;
+	/* one of two racing frees of this allocation wins here */
+	if (!gp_bitmap_test_and_clear_bit(c->starts, bit))
+		return -EINVAL;
+	gp_bitmap_test_and_clear_bit(c->ends, bit + nbits - 1);
+	GP_BUG_ON(release(pool, c, bit, nbits) != 0);
+	return 0;
+}
+
+/*
+ * Return [bit, bit + nbits) of @c; the range is known to lie inside @c.
+ * -EINVAL (pool unchanged) when a granule is already free or, in strict
+ * pools, the range is not exactly one allocation.
+ */
+int gp_chunk_free_rcu(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+		      unsigned long nbits)
+{
+	int err;
+
+	if (c->starts)
+		err = strict_free(pool, c, bit, nbits);
+	else
+		err = release(pool, c, bit, nbits) ? -EINVAL : 0;
+	if (err)
+		return err;
+	gp_atomic_add_relaxed(&c->avail, nbits << pool->min_alloc_order);
+	return 0;
+}
+
+/* Bytes still allocated in @c, and in how many allocations (or runs). */
+unsigned long gp_chunk_outstanding(const struct gen_pool *pool,
+				   const struct gen_pool_chunk *c, unsigned long *ranges)
+{
+	unsigned long set, starts;
+
+	*ranges = gp_bitmap_count_runs(c->bits, c->nbits, &set);
+	if (c->starts) {
+		*ranges = 0;
+		starts = 0;
+		while ((starts = gp_bitmap_find_next_bit(c->starts, c->nbits, starts)) < c->nbits) {
+			(*ranges)++;
+			starts++;
+		}
+	}
+	return set << pool->min_alloc_order;
+}

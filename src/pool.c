@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * pool.c - pool lifetime, adding chunks, queries and the default algorithm.
+ *
+ * Concurrency: pool->lock (a spinlock) serialises chunk list changes and
+ * set_algo; alloc and free never take it unless the pool is a
+ * GEN_POOL_SPINLOCK baseline. Queries walk the RCU-published chunk list
+ * without the lock. gen_pool_destroy must not race with any other call.
+ *
+ * The default algorithm is an immutable {algo, data} pair published as one
+ * pointer, so a reader never sees one half of an update. A replaced pair is
+ * freed after a grace period; when set_algo is called from inside a read
+ * section (e.g. a for_each_chunk callback) it cannot wait for one, so the
+ * pair is kept on pool->retired until a later set_algo or destroy.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "internal.h"
+#include "rcu.h"
+
+#ifdef GP_TSAN
+char gp_rcu_tsan_token;
+#endif
+
+void gp_pool_lock(struct gen_pool *pool)
+{
+	pthread_spin_lock(&pool->lock);
+}
+
+void gp_pool_unlock(struct gen_pool *pool)
+{
+	pthread_spin_unlock(&pool->lock);
+}
+
+/* Granules covering @size bytes, or 0 for size 0, overflow, or too many
+ * for genpool_algo_t's unsigned int count. */
+unsigned long gp_pool_granules(const struct gen_pool *pool, size_t size)
+{
+	unsigned long g = 1UL << pool->min_alloc_order;
+	unsigned long nbits;
+
+	if (size == 0 || size > ~0UL - (g - 1))
+		return 0;
+	nbits = (size + g - 1) >> pool->min_alloc_order;
+	return nbits > UINT_MAX ? 0 : nbits;
+}
+
+struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned int flags)
+{
+	struct gen_pool *pool;
+	struct gp_algo_pair *pair;
+	int placed;
+
+	if (min_alloc_order < 0 || min_alloc_order >= (int)(sizeof(long) * 8)) {
+		GP_REFUSE(EINVAL, "min_alloc_order %d is outside 0..%d", min_alloc_order,
+			  (int)(sizeof(long) * 8) - 1);
+		goto einval;
+	}
+	if (flags & ~GP_KNOWN_FLAGS) {
+		GP_REFUSE(EINVAL, "unknown flags 0x%x", flags & ~GP_KNOWN_FLAGS);
+		goto einval;
+	}
+	if (gp_meta_check_nid(nid)) {
+		GP_REFUSE(EINVAL, "NUMA node %d does not exist", nid);
+		goto einval;
+	}
+	pool = gp_meta_zalloc(sizeof(*pool), nid, &placed);
+	pair = calloc(1, sizeof(*pair));
+	if (!pool || !pair) {
+		gp_meta_free(pool, sizeof(*pool), placed);
+		free(pair);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_spin_init(&pool->lock, PTHREAD_PROCESS_PRIVATE);
+	pair->algo = gen_pool_first_fit;
+	pool->algo = pair;
+	pool->min_alloc_order = min_alloc_order;
+	pool->flags = flags;
+	pool->meta_size = sizeof(*pool);
+	pool->meta_nid = placed;
+	return pool;
+einval:
+	errno = EINVAL;
+	return NULL;
+}
+
+struct gen_pool *gen_pool_create(int min_alloc_order, int nid)
+{
+	return gen_pool_create_flags(min_alloc_order, nid, 0);
+}
+
+/* -EBUSY (reported when @report) if any granule is still allocated. */
+int gp_pool_busy(struct gen_pool *pool, bool report)
+{
+	unsigned long bytes = 0, ranges = 0, r;
+	struct gen_pool_chunk *c;
+
+	for (c = pool->chunks; c; c = c->next) {
+		bytes += gp_chunk_outstanding(pool, c, &r);
+		ranges += r;
+	}
+	if (!bytes)
+		return 0;
+	if (report)
+		GP_REFUSE(EBUSY, "%lu bytes in %lu ranges still allocated; pool left intact",
+			  bytes, ranges);
+	return -EBUSY;
+}
+
+static void free_retired(struct gp_algo_pair *p)
+{
+	struct gp_algo_pair *next;
+
+	for (; p; p = next) {
+		next = p->retired_next;
+		free(p);
+	}
+}
+
+/* Free everything of an idle pool that gp_pool_busy() found empty. */
+void gp_pool_free_all(struct gen_pool *pool)
+{
+	struct gen_pool_chunk *c, *next;
+
+	for (c = pool->chunks; c; c = next) {
+		next = c->next;
+		gp_chunk_free(c);
+	}
+	free_retired(pool->retired);
+	free(pool->algo);
+	free(pool->name);
+	pthread_spin_destroy(&pool->lock);
+	gp_meta_free(pool, pool->meta_size, pool->meta_nid);
+}
+
+int gen_pool_destroy(struct gen_pool *pool)
+{
+	int err;
+
+	if (!pool)
+		return 0;
+	err = gp_pool_busy(pool, true);
+	if (err)
+		return err;
+	gp_managed_detach(pool);
+	gp_pool_free_all(pool);
+	return 0;
+}
+
+static int check_range(const struct gen_pool *pool, unsigned long addr, size_t size,
+		       unsigned long *nbits)
+{
+	if (size == 0)
+		return GP_REFUSE(EINVAL, "chunk size is 0");
+	if (addr == 0)
+		return GP_REFUSE(EINVAL, "chunk contains address 0 (alloc's failure value)");
+	if (addr + (size - 1) < addr)
+		return GP_REFUSE(EINVAL, "chunk 0x%lx + %zu wraps the address space", addr, size);
+	*nbits = size >> pool->min_alloc_order;
+	if (*nbits == 0)
+		return GP_REFUSE(EINVAL, "chunk of %zu bytes is smaller than one granule (%lu)",
+				 size, 1UL << pool->min_alloc_order);
+	return 0;
+}
+
+int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
+		       int nid, void *owner)
+{
+	struct gen_pool_chunk *chunk, *other;
+	unsigned long nbits;
+	int err;
+
+	if (!pool)
+		return GP_REFUSE(EINVAL, "pool is NULL");
+	err = check_range(pool, addr, size, &nbits);
+	if (err)
+		return err;
+	if (gp_meta_check_nid(nid))
+		return GP_REFUSE(EINVAL, "NUMA node %d does not exist", nid);
+	chunk = gp_chunk_new(pool, addr, phys, nbits, nid, owner);
+	if (!chunk)
+		return -ENOMEM;
+
+	gp_pool_lock(pool);
+	other = gp_chunk_overlap_locked(pool, chunk->start_addr, chunk->end_addr);
+	if (!other)
+		gp_chunk_publish_locked(pool, chunk);
+	gp_pool_unlock(pool);
+	if (other) {
+		err = GP_REFUSE(EEXIST, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
+				chunk->start_addr, chunk->end_addr, other->start_addr,
+				other->end_addr);
+		gp_chunk_free(chunk);
+		return err;
+	}
+	return 0;
+}
+
+int gen_pool_add_virt(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
+		      int nid)
+{
+	return gen_pool_add_owner(pool, addr, phys, size, nid, NULL);
+}
+
+int gen_pool_add(struct gen_pool *pool, unsigned long addr, size_t size, int nid)
+{
+	return gen_pool_add_virt(pool, addr, (phys_addr_t)-1, size, nid);
+}
+
+struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool)
+{
+	/* acquire: pairs with the release in gen_pool_set_algo. */
+	return *gp_atomic_load_acquire(&pool->algo);
+}
+
+void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
+{
+	struct gp_algo_pair *pair, *old;
+	const char *why;
+
+	if (!pool) {
+		GP_REFUSE(EINVAL, "pool is NULL");
+		return;
+	}
+	if (!algo) {
+		algo = gen_pool_first_fit;
+		data = NULL;
+	}
+	why = gp_algo_check(pool, algo, data);
+	if (why) {
+		GP_REFUSE(EINVAL, "%s; algorithm unchanged", why);
+		return;
+	}
+	pair = calloc(1, sizeof(*pair));
+	if (!pair) {
+		GP_REFUSE(ENOMEM, "out of memory; algorithm unchanged");
+		return;
+	}
+	pair->algo = algo;
+	pair->data = data;
+
+	gp_pool_lock(pool);
+	old = pool->algo;
+	/* release: pairs with the acquire in gp_pool_algo_rcu. */
+	gp_atomic_store_release(&pool->algo, pair);
+	old->retired_next = pool->retired;
+	pool->retired = old;
+	if (gp_rcu_read_ongoing())
+		old = NULL; /* cannot wait for readers from inside a reader */
+	else
+		pool->retired = NULL;
+	gp_pool_unlock(pool);
+
+	if (old) {
+		gp_rcu_synchronize();
+		free_retired(old);
+	}
+}
+
+void gen_pool_for_each_chunk(struct gen_pool *pool,
+			     void (*func)(struct gen_pool *pool, struct gen_pool_chunk *chunk,
+					  void *data),
+			     void *data)
+{
+	struct gen_pool_chunk *c;
+
+	if (!pool || !func) {
+		GP_REFUSE(EINVAL, "%s is NULL", pool ? "func" : "pool");
+		return;
+	}
+	gp_rcu_read_lock();
+	for (c = gp_chunk_first_rcu(pool); c; c = gp_chunk_next_rcu(c))
+		func(pool, c, data);
+	gp_rcu_read_unlock();
+}
+
+bool gen_pool_has_addr(struct gen_pool *pool, unsigned long start, size_t size)
+{
+	unsigned long end = start + size - 1;
+	struct gen_pool_chunk *c;
+	bool found = false;
+
+	if (!pool) {
+		GP_REFUSE(EINVAL, "pool is NULL");
+		return false;
+	}
+	if (size == 0 || end < start)
+		return false;
+	gp_rcu_read_lock();
+	for (c = gp_chunk_first_rcu(pool); c && !found; c = gp_chunk_next_rcu(c))
+		found = start >= c->start_addr && end <= c->end_addr;
+	gp_rcu_read_unlock();
+	return found;
+}
+
+phys_addr_t gen_pool_virt_to_phys(struct gen_pool *pool, unsigned long addr)
+{
+	struct gen_pool_chunk *c;
+	phys_addr_t phys = (phys_addr_t)-1;
+
+	if (!pool) {
+		GP_REFUSE(EINVAL, "pool is NULL");
+		return phys;
+	}
+	gp_rcu_read_lock();
+	c = gp_chunk_find_rcu(pool, addr);
+	if (c)
+		phys = c->phys_addr + (addr - c->start_addr);
+	gp_rcu_read_unlock();
+	return phys;
+}
+
+/* Sum of avail (@free) or of chunk sizes over the chunks. */
+static size_t sum_chunks(struct gen_pool *pool, bool free_only)
+{
+	struct gen_pool_chunk *c;
+	size_t total = 0;
+
+	if (!pool) {
+		GP_REFUSE(EINVAL, "pool is NULL");
+		return 0;
+	}
+	gp_rcu_read_lock();
+	for (c = gp_chunk_first_rcu(pool); c; c = gp_chunk_next_rcu(c))
+		total += free_only ? gp_atomic_load_relaxed(&c->avail)
+				   : c->end_addr - c->start_addr + 1;
+	gp_rcu_read_unlock();
+	return total;
+}
+
+size_t gen_pool_avail(struct gen_pool *pool)
+{
+	return sum_chunks(pool, true);
+}
+
+size_t gen_pool_size(struct gen_pool *pool)
+{
+	return sum_chunks(pool, false);
+}
+
+unsigned long gen_pool_chunk_start(const struct gen_pool_chunk *chunk)
+{
+	return chunk ? chunk->start_addr : 0;
+}
+
+unsigned long gen_pool_chunk_end(const struct gen_pool_chunk *chunk)
+{
+	return chunk ? chunk->end_addr : 0;
+}
+
+phys_addr_t gen_pool_chunk_phys(const struct gen_pool_chunk *chunk)
+{
+	return chunk ? chunk->phys_addr : (phys_addr_t)-1;
+}
+
+void *gen_pool_chunk_owner(const struct gen_pool_chunk *chunk)
+{
+	return chunk ? chunk->owner : NULL;
+}
