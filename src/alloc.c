@@ -137,14 +137,6 @@ void *gen_pool_dma_alloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 	return dma_finish(pool, gen_pool_alloc(pool, size), size, dma, false);
 }
 
-void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
-{
-	struct genpool_data_align data = { .align = align };
-
-	return dma_finish(pool, gen_pool_alloc_algo(pool, size, gen_pool_first_fit_align, &data),
-			  size, dma, false);
-}
-
 void *gen_pool_dma_zalloc_algo(struct gen_pool *pool, size_t size, dma_addr_t *dma,
 			       genpool_algo_t algo, void *data)
 {
@@ -156,12 +148,24 @@ void *gen_pool_dma_zalloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 	return dma_finish(pool, gen_pool_alloc(pool, size), size, dma, true);
 }
 
-void *gen_pool_dma_zalloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
+/* The _align variants: first_fit_align with data that lives for the call. */
+static void *dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align,
+			     bool zero)
 {
 	struct genpool_data_align data = { .align = align };
+	unsigned long addr = gen_pool_alloc_algo(pool, size, gen_pool_first_fit_align, &data);
 
-	return dma_finish(pool, gen_pool_alloc_algo(pool, size, gen_pool_first_fit_align, &data),
-			  size, dma, true);
+	return dma_finish(pool, addr, size, dma, zero);
+}
+
+void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
+{
+	return dma_alloc_align(pool, size, dma, align, false);
+}
+
+void *gen_pool_dma_zalloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
+{
+	return dma_alloc_align(pool, size, dma, align, true);
 }
 
 /* Find and check the chunk and bit range of a free; message on refusal. */

@@ -210,30 +210,31 @@ int gp_bitmap_release_ll(unsigned long *map, unsigned long start, unsigned long 
 	return 0;
 }
 
-int gp_bitmap_claim_locked(unsigned long *map, unsigned long start, unsigned long nr)
+/*
+ * Under the pool lock: if every bit of [start, start + nr) is clear (@set)
+ * or set (!@set), flip them all with plain stores; else -EBUSY, unchanged.
+ */
+static int flip_locked(unsigned long *map, unsigned long start, unsigned long nr, bool set)
 {
 	unsigned long pos = start, word, mask;
 
 	while (span_next(&pos, start + nr, &word, &mask))
-		if (map[word] & mask)
+		if ((map[word] & mask) != (set ? 0 : mask))
 			return -EBUSY;
 	pos = start;
 	while (span_next(&pos, start + nr, &word, &mask))
-		map[word] |= mask;
+		map[word] ^= mask;
 	return 0;
+}
+
+int gp_bitmap_claim_locked(unsigned long *map, unsigned long start, unsigned long nr)
+{
+	return flip_locked(map, start, nr, true);
 }
 
 int gp_bitmap_release_locked(unsigned long *map, unsigned long start, unsigned long nr)
 {
-	unsigned long pos = start, word, mask;
-
-	while (span_next(&pos, start + nr, &word, &mask))
-		if ((map[word] & mask) != mask)
-			return -EBUSY;
-	pos = start;
-	while (span_next(&pos, start + nr, &word, &mask))
-		map[word] &= ~mask;
-	return 0;
+	return flip_locked(map, start, nr, false);
 }
 
 bool gp_bitmap_test_and_set_bit(unsigned long *map, unsigned long bit)

@@ -28,6 +28,9 @@
 #include "bitmap.h"
 #include "internal.h"
 
+/* Claims of the same run that may fail in a row before a chunk is skipped. */
+#define GP_STUCK_RETRIES 1000
+
 struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long addr,
 				    phys_addr_t phys, unsigned long nbits, int nid, void *owner)
 {
@@ -129,7 +132,8 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 				 unsigned long nbits, genpool_algo_t algo, void *data)
 {
 	unsigned long bytes = nbits << pool->min_alloc_order;
-	unsigned long bit = 0, size = c->nbits;
+	unsigned long bit = 0, failed = ~0UL, size = c->nbits;
+	unsigned int stuck = 0;
 
 	if (bytes > gp_atomic_load_relaxed(&c->avail))
 		return 0;
@@ -138,8 +142,16 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 		/* a custom algorithm may return a run that overhangs the end */
 		if (bit >= size || nbits > size - bit)
 			return 0;
+		/*
+		 * The built-in algorithms return a failed run again only if a
+		 * peer rolled it back meanwhile; one that ignores the bitmap
+		 * would do so forever. Give up on the chunk rather than hang.
+		 */
+		if (bit == failed && ++stuck > GP_STUCK_RETRIES)
+			return 0;
 		if (claim(pool, c, bit, nbits) == 0)
 			break;
+		failed = bit;
 	}
 	if (c->starts) {
 		gp_bitmap_test_and_set_bit(c->ends, bit + nbits - 1);

@@ -111,7 +111,7 @@ void gp_pool_lock(struct gen_pool *pool) GP_HIDDEN;
 void gp_pool_unlock(struct gen_pool *pool) GP_HIDDEN;
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool) GP_HIDDEN;
 unsigned long gp_pool_granules(const struct gen_pool *pool, size_t size) GP_HIDDEN;
-int gp_pool_busy(struct gen_pool *pool, bool report) GP_HIDDEN;
+int gp_pool_busy(struct gen_pool *pool, const char *caller) GP_HIDDEN;
 void gp_pool_free_all(struct gen_pool *pool) GP_HIDDEN;
 
 /* managed.c */

@@ -113,7 +113,7 @@ int gen_pool_owner_destroy(struct gen_pool_owner *owner)
 		return 0;
 	pthread_mutex_lock(&registry_lock);
 	for (p = owner->pools; p && !err; p = p->mgr_next)
-		err = gp_pool_busy(p, false);
+		err = gp_pool_busy(p, NULL);
 	if (!err)
 		unlink_owner_locked(owner);
 	pthread_mutex_unlock(&registry_lock);

@@ -93,8 +93,8 @@ struct gen_pool *gen_pool_create(int min_alloc_order, int nid)
 	return gen_pool_create_flags(min_alloc_order, nid, 0);
 }
 
-/* -EBUSY (reported when @report) if any granule is still allocated. */
-int gp_pool_busy(struct gen_pool *pool, bool report)
+/* -EBUSY (reported as @caller's, if not NULL) if any granule is allocated. */
+int gp_pool_busy(struct gen_pool *pool, const char *caller)
 {
 	unsigned long bytes = 0, ranges = 0, r;
 	struct gen_pool_chunk *c;
@@ -105,8 +105,8 @@ int gp_pool_busy(struct gen_pool *pool, bool report)
 	}
 	if (!bytes)
 		return 0;
-	if (report)
-		GP_REFUSE(EBUSY, "%lu bytes in %lu ranges still allocated; pool left intact",
+	if (caller)
+		gp_refuse(EBUSY, caller, "%lu bytes in %lu ranges still allocated; pool left intact",
 			  bytes, ranges);
 	return -EBUSY;
 }
@@ -143,7 +143,7 @@ int gen_pool_destroy(struct gen_pool *pool)
 
 	if (!pool)
 		return 0;
-	err = gp_pool_busy(pool, true);
+	err = gp_pool_busy(pool, __func__);
 	if (err)
 		return err;
 	gp_managed_detach(pool);
