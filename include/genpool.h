@@ -162,7 +162,9 @@ GENPOOL_API int gen_pool_add(struct gen_pool *pool, unsigned long addr, size_t s
  * @owner: if not NULL, set to NULL on entry and to the chunk's owner on success
  *
  * Chunks are tried newest-added first. Returns the address, or 0 with errno
- * EINVAL (NULL pool, size 0 or overflowing, bad algorithm data) or ENOMEM.
+ * EINVAL (NULL pool; size 0, overflowing when rounded up, or of more than
+ * UINT_MAX granules, which genpool_algo_t's @nr cannot express; bad data
+ * for a built-in algorithm) or ENOMEM (no room; not reported as an error).
  */
 GENPOOL_API unsigned long gen_pool_alloc_algo_owner(struct gen_pool *pool, size_t size,
 						    genpool_algo_t algo, void *data, void **owner);
