@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * test_errors.c - every call api.md says is refused: the return value and
- * errno, exactly one report to the error handler (positive errno, non-empty
- * message), and a pool left exactly as it was.
+ * test_errors.c - every create, add, alloc and free call api.md says is
+ * refused: the return value and errno, exactly one report to the error
+ * handler (positive errno, non-empty message), and a pool left exactly as
+ * it was.
  *
  * "Unchanged" is checked against a twin: every test builds two identical
  * pools, makes the refused call on the first only, and twin_finish() then
  * compares them: same size and avail, the same addresses when both are
  * drained granule by granule, and every range still live on the twin is
  * still live on the pool (freeing it succeeds on both, a double free would
- * not). GENPOOL_DEBUG printing is checked in forked children.
+ * not). The other reports (destroy, set_algo, NULL-pool queries, handler
+ * removal, GENPOOL_DEBUG) are tested in test_report.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,63 +19,17 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "genpool.h"
+#include "error_helpers.h"
 
-#define ORDER 6
-#define G (1UL << ORDER)
-#define BASE_A 0x100000UL /* chunk A: 32 granules, added first */
-#define BASE_B 0x200000UL /* chunk B: 16 granules */
-#define BASE_C (BASE_B + 16 * G) /* chunk C: 8 granules, adjacent to B, newest */
 #define MAX_LIVE 32
 #define MAX_DRAIN 512
-
-/* ------------------------------------------------------------------------ */
-/* Error handler recorder                                                   */
-
-static struct {
-	int calls;
-	int err;
-	void *arg;
-	char msg[512];
-} rep;
-
-static void on_error(int err, const char *msg, void *arg)
-{
-	rep.calls++;
-	rep.err = err;
-	rep.arg = arg;
-	snprintf(rep.msg, sizeof(rep.msg), "%s", msg ? msg : "");
-}
-
-static void report_reset(void)
-{
-	memset(&rep, 0, sizeof(rep));
-}
-
-/* Exactly one report of @err with a message, since the last reset. */
-static void expect_report(int err)
-{
-	assert_int_equal(rep.calls, 1);
-	assert_int_equal(rep.err, err);
-	assert_true(rep.msg[0] != '\0');
-	assert_ptr_equal(rep.arg, &rep);
-	report_reset();
-}
-
-static void expect_no_report(void)
-{
-	assert_int_equal(rep.calls, 0);
-}
 
 /* A call returning a negative errno was refused with @err and reported. */
 #define REFUSED_INT(call, err)                                                              \
@@ -660,327 +616,6 @@ static void free_part_not_strict(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
-/* gen_pool_destroy                                                         */
-
-/* Does @msg contain @n as a whole decimal number? */
-static bool msg_has_number(const char *msg, unsigned long n)
-{
-	while (*msg) {
-		char *end;
-		unsigned long v;
-
-		if (!isdigit((unsigned char)*msg)) {
-			msg++;
-			continue;
-		}
-		v = strtoul(msg, &end, 10);
-		if (v == n)
-			return true;
-		msg = end;
-	}
-	return false;
-}
-
-static void expect_number(const char *msg, unsigned long n)
-{
-	if (!msg_has_number(msg, n))
-		fail_msg("message \"%s\" does not mention %lu", msg, n);
-}
-
-/*
- * Leave three ranges of 5, 7 and 11 granules (1472 bytes) out: with @gaps
- * separated by free granules, else adjacent (STRICT pools know the
- * boundaries, so they still count three).
- */
-static void destroy_busy(unsigned int flags, bool gaps)
-{
-	const unsigned long len[] = { 5 * G, 7 * G, 11 * G };
-	struct gen_pool *p = gen_pool_create_flags(ORDER, -1, flags);
-	unsigned long a[3], gap[3], avail, x;
-
-	assert_non_null(p);
-	assert_int_equal(gen_pool_add(p, BASE_A, 64 * G, -1), 0);
-	for (int i = 0; i < 3; i++) {
-		a[i] = gen_pool_alloc(p, len[i]);
-		assert_true(a[i] != 0);
-		gap[i] = gaps ? gen_pool_alloc(p, G) : 0;
-	}
-	for (int i = 0; gaps && i < 3; i++)
-		assert_int_equal(gen_pool_free(p, gap[i], G), 0);
-	avail = gen_pool_avail(p);
-	assert_int_equal(avail, 64 * G - 23 * G);
-	report_reset();
-	assert_int_equal(gen_pool_destroy(p), -EBUSY);
-	assert_int_equal(rep.calls, 1);
-	assert_int_equal(rep.err, EBUSY);
-	expect_number(rep.msg, 23 * G);
-	expect_number(rep.msg, 3);
-	report_reset();
-	/* still intact and usable */
-	assert_int_equal(gen_pool_avail(p), avail);
-	assert_int_equal(gen_pool_size(p), 64 * G);
-	x = gen_pool_alloc(p, 2 * G);
-	assert_true(x != 0);
-	assert_int_equal(gen_pool_free(p, x, 2 * G), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(gen_pool_free(p, a[i], len[i]), 0);
-	assert_int_equal(gen_pool_destroy(p), 0);
-	expect_no_report();
-}
-
-static void destroy_busy_plain(void **state)
-{
-	(void)state;
-	destroy_busy(0, true);
-}
-
-static void destroy_busy_strict(void **state)
-{
-	(void)state;
-	destroy_busy(GEN_POOL_STRICT, false);
-}
-
-static void destroy_busy_spinlock(void **state)
-{
-	(void)state;
-	destroy_busy(GEN_POOL_SPINLOCK, true);
-}
-
-static void destroy_null(void **state)
-{
-	(void)state;
-	report_reset();
-	assert_int_equal(gen_pool_destroy(NULL), 0);
-	expect_no_report();
-}
-
-/* ------------------------------------------------------------------------ */
-/* gen_pool_set_algo                                                        */
-
-/* Leave a 3-granule hole at @base and a 1-granule hole at @base + 4G. */
-static void make_holes(struct gen_pool *p, unsigned long base)
-{
-	assert_int_equal(gen_pool_alloc(p, 3 * G), base);
-	assert_int_equal(gen_pool_alloc(p, G), base + 3 * G);
-	assert_int_equal(gen_pool_alloc(p, G), base + 4 * G);
-	assert_int_equal(gen_pool_alloc(p, 11 * G), base + 5 * G);
-	assert_int_equal(gen_pool_free(p, base, 3 * G), 0);
-	assert_int_equal(gen_pool_free(p, base + 4 * G, G), 0);
-}
-
-static void set_algo_refused(void **state)
-{
-	struct genpool_data_align zero = { .align = 0 }, three = { .align = 3 };
-	struct genpool_data_fixed half = { .offset = G / 2 };
-	struct gen_pool *p = gen_pool_create(ORDER, -1);
-
-	(void)state;
-	assert_non_null(p);
-	assert_int_equal(gen_pool_add(p, BASE_A, 16 * G, -1), 0);
-	make_holes(p, BASE_A);
-	gen_pool_set_algo(p, gen_pool_best_fit, NULL);
-	expect_no_report();
-	report_reset();
-	gen_pool_set_algo(p, gen_pool_first_fit_align, &zero);
-	expect_report(EINVAL);
-	gen_pool_set_algo(p, gen_pool_first_fit_align, &three);
-	expect_report(EINVAL);
-	gen_pool_set_algo(p, gen_pool_first_fit_align, NULL);
-	expect_report(EINVAL);
-	gen_pool_set_algo(p, gen_pool_fixed_alloc, &half);
-	expect_report(EINVAL);
-	gen_pool_set_algo(p, gen_pool_fixed_alloc, NULL);
-	expect_report(EINVAL);
-	gen_pool_set_algo(NULL, gen_pool_best_fit, NULL);
-	expect_report(EINVAL);
-	/* best fit still: the 1-granule hole, not the first (3-granule) one */
-	assert_int_equal(gen_pool_alloc(p, G), BASE_A + 4 * G);
-	expect_no_report();
-	gen_pool_set_algo(p, NULL, NULL);
-	assert_int_equal(gen_pool_alloc(p, G), BASE_A); /* first fit restored */
-	assert_int_equal(gen_pool_free(p, BASE_A, G), 0);
-	assert_int_equal(gen_pool_free(p, BASE_A + 3 * G, 13 * G), 0);
-	assert_int_equal(gen_pool_destroy(p), 0);
-	expect_no_report();
-}
-
-/* ------------------------------------------------------------------------ */
-/* Queries with a NULL pool                                                 */
-
-static void count_cb(struct gen_pool *pool, struct gen_pool_chunk *chunk, void *data)
-{
-	(void)pool;
-	(void)chunk;
-	(*(int *)data)++;
-}
-
-static void queries_null_pool(void **state)
-{
-	int calls = 0;
-
-	(void)state;
-	report_reset();
-	assert_int_equal(gen_pool_avail(NULL), 0);
-	expect_report(EINVAL);
-	assert_int_equal(gen_pool_size(NULL), 0);
-	expect_report(EINVAL);
-	assert_false(gen_pool_has_addr(NULL, BASE_A, G));
-	expect_report(EINVAL);
-	assert_int_equal(gen_pool_virt_to_phys(NULL, BASE_A), (phys_addr_t)-1);
-	expect_report(EINVAL);
-	gen_pool_for_each_chunk(NULL, count_cb, &calls);
-	expect_report(EINVAL);
-	assert_int_equal(calls, 0);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Handler removal and GENPOOL_DEBUG                                        */
-
-static void handler_removed(void **state)
-{
-	(void)state;
-	report_reset();
-	gen_pool_set_error_handler(NULL, NULL);
-	assert_int_equal(gen_pool_alloc(NULL, G), 0);
-	assert_int_equal(gen_pool_free(NULL, BASE_A, G), -EINVAL);
-	gen_pool_set_error_handler(on_error, &rep);
-	expect_no_report();
-	assert_int_equal(gen_pool_alloc(NULL, G), 0);
-	expect_report(EINVAL);
-}
-
-static void r_alloc_null(void)
-{
-	gen_pool_alloc(NULL, G);
-}
-
-static void r_create_order(void)
-{
-	gen_pool_create(-1, -1);
-}
-
-static struct gen_pool *small_pool(void)
-{
-	struct gen_pool *p = gen_pool_create(ORDER, -1);
-
-	if (!p || gen_pool_add(p, BASE_A, 16 * G, -1))
-		_exit(4);
-	return p;
-}
-
-static void r_double_free(void)
-{
-	struct gen_pool *p = small_pool();
-
-	if (gen_pool_free(p, BASE_A, G) != -EINVAL || gen_pool_destroy(p))
-		_exit(5);
-}
-
-static void r_destroy_busy(void)
-{
-	struct gen_pool *p = small_pool();
-
-	if (!gen_pool_alloc(p, 2 * G) || gen_pool_destroy(p) != -EBUSY)
-		_exit(5);
-}
-
-static void r_add_overlap(void)
-{
-	struct gen_pool *p = small_pool();
-
-	if (gen_pool_add(p, BASE_A + G, G, -1) != -EEXIST || gen_pool_destroy(p))
-		_exit(5);
-}
-
-/*
- * Run @fn in a child with stderr on a pipe; with @handler the recorder is
- * installed (the child fails unless it saw exactly one report), else none;
- * GENPOOL_DEBUG is set to @debug, or unset when NULL. Returns bytes read.
- */
-static size_t child_stderr(void (*fn)(void), const char *debug, bool handler, char *buf,
-			   size_t len)
-{
-	size_t got = 0;
-	int fds[2], status;
-	ssize_t n;
-	pid_t pid;
-
-	assert_int_equal(pipe(fds), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		report_reset();
-		gen_pool_set_error_handler(handler ? on_error : NULL, handler ? &rep : NULL);
-		if (debug)
-			setenv("GENPOOL_DEBUG", debug, 1);
-		else
-			unsetenv("GENPOOL_DEBUG");
-		if (dup2(fds[1], 2) < 0)
-			_exit(2);
-		fn();
-		_exit(handler && rep.calls != 1 ? 3 : 0);
-	}
-	close(fds[1]);
-	while (got < len - 1 && (n = read(fds[0], buf + got, len - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = '\0';
-	close(fds[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	return got;
-}
-
-static int count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-static void (*const refusals[])(void) = {
-	r_alloc_null, r_create_order, r_double_free, r_destroy_busy, r_add_overlap,
-};
-
-static void debug_env_prints_one_line(void **state)
-{
-	char buf[4096];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-		assert_true(child_stderr(refusals[i], "1", false, buf, sizeof(buf)) > 0);
-		assert_int_equal(count_lines(buf), 1);
-		assert_int_equal(strncmp(buf, "genpool", 7), 0);
-		assert_int_equal(buf[strlen(buf) - 1], '\n');
-	}
-}
-
-static void quiet_without_debug_env(void **state)
-{
-	char buf[4096];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-		assert_int_equal(child_stderr(refusals[i], NULL, false, buf, sizeof(buf)), 0);
-		/* a handler takes the report instead of stderr */
-		assert_int_equal(child_stderr(refusals[i], "1", true, buf, sizeof(buf)), 0);
-	}
-}
-
-/* ------------------------------------------------------------------------ */
-
-static int setup(void **state)
-{
-	(void)state;
-	gen_pool_set_error_handler(on_error, &rep);
-	report_reset();
-	return 0;
-}
 
 int main(void)
 {
@@ -1000,15 +635,6 @@ int main(void)
 		cmocka_unit_test_setup(free_strict_wrong_size, setup),
 		cmocka_unit_test_setup(free_strict_double, setup),
 		cmocka_unit_test_setup(free_part_not_strict, setup),
-		cmocka_unit_test_setup(destroy_busy_plain, setup),
-		cmocka_unit_test_setup(destroy_busy_strict, setup),
-		cmocka_unit_test_setup(destroy_busy_spinlock, setup),
-		cmocka_unit_test_setup(destroy_null, setup),
-		cmocka_unit_test_setup(set_algo_refused, setup),
-		cmocka_unit_test_setup(queries_null_pool, setup),
-		cmocka_unit_test_setup(handler_removed, setup),
-		cmocka_unit_test_setup(debug_env_prints_one_line, setup),
-		cmocka_unit_test_setup(quiet_without_debug_env, setup),
 	};
 
 	unsetenv("GENPOOL_DEBUG");
