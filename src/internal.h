@@ -75,6 +75,10 @@ struct gen_pool {
 void *gp_meta_zalloc(size_t size, int nid, int *placed_nid) GP_HIDDEN;
 void gp_meta_free(void *p, size_t size, int placed_nid) GP_HIDDEN;
 int gp_meta_check_nid(int nid) GP_HIDDEN;
+/* Small heap metadata (algorithm pairs, names, owners): freed with free(). */
+void *gp_meta_heap_zalloc(size_t size) GP_HIDDEN;
+char *gp_meta_strdup(const char *s) GP_HIDDEN;
+extern long gp_meta_fail_after GP_HIDDEN; /* tests: fail the n-th allocation */
 
 /* error.c */
 void gp_bug(const char *file, const char *func, int line, const char *cond)

@@ -66,9 +66,9 @@ struct gen_pool_owner *gen_pool_owner_create(const char *name)
 		errno = EINVAL;
 		return NULL;
 	}
-	o = calloc(1, sizeof(*o));
+	o = gp_meta_heap_zalloc(sizeof(*o));
 	if (o)
-		o->name = strdup(name);
+		o->name = gp_meta_strdup(name);
 	if (!o || !o->name) {
 		free(o);
 		errno = ENOMEM;
@@ -160,7 +160,7 @@ struct gen_pool *gen_pool_create_managed(struct gen_pool_owner *owner, int min_a
 	pool = gen_pool_create(min_alloc_order, nid);
 	if (!pool)
 		return NULL;
-	if (name && !(pool->name = strdup(name))) {
+	if (name && !(pool->name = gp_meta_strdup(name))) {
 		gp_pool_free_all(pool);
 		errno = ENOMEM;
 		return NULL;

@@ -7,12 +7,28 @@
  * Placement: nid >= 0 on a NUMA-capable system puts the memory on that node
  * with libnuma (page-granular mmap, zero-filled); nid -1, or a system without
  * NUMA support, uses calloc. Thread-safe: libnuma and calloc are.
+ *
+ * Fault injection: tests set gp_meta_fail_after to n > 0 and the n-th
+ * metadata allocation from then on fails as if out of memory (then the
+ * count stays at 0: off). Costs one relaxed load per metadata allocation,
+ * which is never on the alloc/free path.
  */
 #include <errno.h>
 #include <numa.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "internal.h"
+
+long gp_meta_fail_after;
+
+/* True when fault injection says this allocation must fail. */
+static bool inject_failure(void)
+{
+	if (gp_atomic_load_relaxed(&gp_meta_fail_after) <= 0)
+		return false;
+	return __atomic_sub_fetch(&gp_meta_fail_after, 1, __ATOMIC_RELAXED) == 0;
+}
 
 /* -EINVAL unless @nid is -1 or a node this system has. */
 int gp_meta_check_nid(int nid)
@@ -28,6 +44,9 @@ void *gp_meta_zalloc(size_t size, int nid, int *placed_nid)
 {
 	void *p;
 
+	*placed_nid = -1;
+	if (inject_failure())
+		return NULL;
 	if (nid >= 0 && numa_available() >= 0) {
 		p = numa_alloc_onnode(size, nid);
 		if (p) {
@@ -48,4 +67,14 @@ void gp_meta_free(void *p, size_t size, int placed_nid)
 		numa_free(p, size);
 	else
 		free(p);
+}
+
+void *gp_meta_heap_zalloc(size_t size)
+{
+	return inject_failure() ? NULL : calloc(1, size);
+}
+
+char *gp_meta_strdup(const char *s)
+{
+	return inject_failure() ? NULL : strdup(s);
 }

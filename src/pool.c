@@ -68,7 +68,7 @@ struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned in
 		goto einval;
 	}
 	pool = gp_meta_zalloc(sizeof(*pool), nid, &placed);
-	pair = calloc(1, sizeof(*pair));
+	pair = gp_meta_heap_zalloc(sizeof(*pair));
 	if (!pool || !pair) {
 		gp_meta_free(pool, sizeof(*pool), placed);
 		free(pair);
@@ -235,7 +235,7 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 		GP_REFUSE(EINVAL, "%s; algorithm unchanged", why);
 		return;
 	}
-	pair = calloc(1, sizeof(*pair));
+	pair = gp_meta_heap_zalloc(sizeof(*pair));
 	if (!pair) {
 		GP_REFUSE(ENOMEM, "out of memory; algorithm unchanged");
 		return;
