@@ -36,18 +36,15 @@ static bool debug_enabled(void)
 	return v && strcmp(v, "1") == 0;
 }
 
-int gp_refuse(int err, const char *func, const char *fmt, ...)
+static void vreport(int err, const char *func, const char *fmt, va_list ap)
 {
 	char msg[256];
 	gp_error_fn fn;
 	void *arg;
-	va_list ap;
 	int n, saved = errno;
 
 	n = snprintf(msg, sizeof(msg), "genpool: %s: ", func);
-	va_start(ap, fmt);
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	va_end(ap);
 
 	pthread_mutex_lock(&handler_lock);
 	fn = handler_fn;
@@ -59,7 +56,27 @@ int gp_refuse(int err, const char *func, const char *fmt, ...)
 	else if (debug_enabled())
 		fprintf(stderr, "%s (%s)\n", msg, strerror(err));
 	errno = saved;
+}
+
+int gp_refuse(int err, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(err, func, fmt, ap);
+	va_end(ap);
 	return -err;
+}
+
+void *gp_refuse_null(int err, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(err, func, fmt, ap);
+	va_end(ap);
+	errno = err; /* after the handler, which may have changed it */
+	return NULL;
 }
 
 void gp_bug(const char *file, const char *func, int line, const char *cond)

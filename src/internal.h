@@ -85,7 +85,12 @@ void gp_bug(const char *file, const char *func, int line, const char *cond)
 	__attribute__((noreturn)) GP_HIDDEN;
 int gp_refuse(int err, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4))) GP_HIDDEN;
+/* Report a refused call; returns -err. */
 #define GP_REFUSE(err, ...) gp_refuse((err), __func__, __VA_ARGS__)
+/* Report a refused call of one returning a pointer: sets errno, returns NULL. */
+void *gp_refuse_null(int err, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4))) GP_HIDDEN;
+#define GP_REFUSE_NULL(err, ...) gp_refuse_null((err), __func__, __VA_ARGS__)
 
 /* chunk.c */
 struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long addr,

@@ -62,9 +62,7 @@ struct gen_pool_owner *gen_pool_owner_create(const char *name)
 	int err = 0;
 
 	if (!name || !valid_name(name, strlen(name))) {
-		GP_REFUSE(EINVAL, "owner name must be non-empty and contain no '/'");
-		errno = EINVAL;
-		return NULL;
+		return GP_REFUSE_NULL(EINVAL, "owner name must be non-empty and contain no '/'");
 	}
 	o = gp_meta_heap_zalloc(sizeof(*o));
 	if (o)
@@ -83,11 +81,9 @@ struct gen_pool_owner *gen_pool_owner_create(const char *name)
 	}
 	pthread_mutex_unlock(&registry_lock);
 	if (err) {
-		GP_REFUSE(EEXIST, "owner \"%s\" already exists", name);
 		free(o->name);
 		free(o);
-		errno = EEXIST;
-		return NULL;
+		return GP_REFUSE_NULL(EEXIST, "owner \"%s\" already exists", name);
 	}
 	return o;
 }
@@ -151,12 +147,10 @@ struct gen_pool *gen_pool_create_managed(struct gen_pool_owner *owner, int min_a
 {
 	struct gen_pool *pool;
 
-	if (!owner || (name && !valid_name(name, strlen(name)))) {
-		GP_REFUSE(EINVAL, "%s", owner ? "pool name must be non-empty and contain no '/'"
-					      : "owner is NULL");
-		errno = EINVAL;
-		return NULL;
-	}
+	if (!owner || (name && !valid_name(name, strlen(name))))
+		return GP_REFUSE_NULL(EINVAL, "%s",
+				      owner ? "pool name must be non-empty and contain no '/'"
+					    : "owner is NULL");
 	pool = gen_pool_create(min_alloc_order, nid);
 	if (!pool)
 		return NULL;
@@ -166,11 +160,9 @@ struct gen_pool *gen_pool_create_managed(struct gen_pool_owner *owner, int min_a
 		return NULL;
 	}
 	if (attach(owner, pool, name)) {
-		GP_REFUSE(EEXIST, "owner \"%s\" already has a pool named \"%s\"", owner->name,
-			  name ? name : "(unnamed)");
 		gp_pool_free_all(pool);
-		errno = EEXIST;
-		return NULL;
+		return GP_REFUSE_NULL(EEXIST, "owner \"%s\" already has a pool named \"%s\"",
+				      owner->name, name ? name : "(unnamed)");
 	}
 	return pool;
 }
@@ -211,20 +203,14 @@ struct gen_pool *gen_pool_get_path(const char *path)
 	struct gen_pool *p = NULL;
 	size_t olen;
 
-	if (!path || !*path || *path == '/') {
-		GP_REFUSE(EINVAL, "path must be \"owner/pool\" or \"owner\"");
-		errno = EINVAL;
-		return NULL;
-	}
+	if (!path || !*path || *path == '/')
+		return GP_REFUSE_NULL(EINVAL, "path must be \"owner/pool\" or \"owner\"");
 	slash = strchr(path, '/');
 	olen = slash ? (size_t)(slash - path) : strlen(path);
 	if (slash) {
 		pool_name = slash + 1;
-		if (!valid_name(pool_name, strlen(pool_name))) {
-			GP_REFUSE(EINVAL, "malformed pool path \"%s\"", path);
-			errno = EINVAL;
-			return NULL;
-		}
+		if (!valid_name(pool_name, strlen(pool_name)))
+			return GP_REFUSE_NULL(EINVAL, "malformed pool path \"%s\"", path);
 	}
 	pthread_mutex_lock(&registry_lock);
 	o = find_owner_locked(path, olen);

@@ -54,19 +54,13 @@ struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned in
 	struct gp_algo_pair *pair;
 	int placed;
 
-	if (min_alloc_order < 0 || min_alloc_order >= (int)(sizeof(long) * 8)) {
-		GP_REFUSE(EINVAL, "min_alloc_order %d is outside 0..%d", min_alloc_order,
-			  (int)(sizeof(long) * 8) - 1);
-		goto einval;
-	}
-	if (flags & ~GP_KNOWN_FLAGS) {
-		GP_REFUSE(EINVAL, "unknown flags 0x%x", flags & ~GP_KNOWN_FLAGS);
-		goto einval;
-	}
-	if (gp_meta_check_nid(nid)) {
-		GP_REFUSE(EINVAL, "NUMA node %d does not exist", nid);
-		goto einval;
-	}
+	if (min_alloc_order < 0 || min_alloc_order >= (int)(sizeof(long) * 8))
+		return GP_REFUSE_NULL(EINVAL, "min_alloc_order %d is outside 0..%d",
+				      min_alloc_order, (int)(sizeof(long) * 8) - 1);
+	if (flags & ~GP_KNOWN_FLAGS)
+		return GP_REFUSE_NULL(EINVAL, "unknown flags 0x%x", flags & ~GP_KNOWN_FLAGS);
+	if (gp_meta_check_nid(nid))
+		return GP_REFUSE_NULL(EINVAL, "NUMA node %d does not exist", nid);
 	pool = gp_meta_zalloc(sizeof(*pool), nid, &placed);
 	pair = gp_meta_heap_zalloc(sizeof(*pair));
 	if (!pool || !pair) {
@@ -83,9 +77,6 @@ struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned in
 	pool->meta_size = sizeof(*pool);
 	pool->meta_nid = placed;
 	return pool;
-einval:
-	errno = EINVAL;
-	return NULL;
 }
 
 struct gen_pool *gen_pool_create(int min_alloc_order, int nid)
@@ -151,20 +142,20 @@ int gen_pool_destroy(struct gen_pool *pool)
 	return 0;
 }
 
-static int check_range(const struct gen_pool *pool, unsigned long addr, size_t size,
-		       unsigned long *nbits)
+/* Why [addr, addr + size) cannot be a chunk, or NULL; sets *nbits. */
+static const char *bad_range(const struct gen_pool *pool, unsigned long addr, size_t size,
+			     unsigned long *nbits)
 {
 	if (size == 0)
-		return GP_REFUSE(EINVAL, "chunk size is 0");
+		return "chunk size is 0";
 	if (addr == 0)
-		return GP_REFUSE(EINVAL, "chunk contains address 0 (alloc's failure value)");
+		return "chunk contains address 0 (alloc's failure value)";
 	if (addr + (size - 1) < addr)
-		return GP_REFUSE(EINVAL, "chunk 0x%lx + %zu wraps the address space", addr, size);
+		return "chunk wraps the address space";
 	*nbits = size >> pool->min_alloc_order;
 	if (*nbits == 0)
-		return GP_REFUSE(EINVAL, "chunk of %zu bytes is smaller than one granule (%lu)",
-				 size, 1UL << pool->min_alloc_order);
-	return 0;
+		return "chunk is smaller than one granule";
+	return NULL;
 }
 
 int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
@@ -172,13 +163,14 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 {
 	struct gen_pool_chunk *chunk, *other;
 	unsigned long nbits;
+	const char *why;
 	int err;
 
 	if (!pool)
 		return GP_REFUSE(EINVAL, "pool is NULL");
-	err = check_range(pool, addr, size, &nbits);
-	if (err)
-		return err;
+	why = bad_range(pool, addr, size, &nbits);
+	if (why)
+		return GP_REFUSE(EINVAL, "[0x%lx + %zu): %s", addr, size, why);
 	if (gp_meta_check_nid(nid))
 		return GP_REFUSE(EINVAL, "NUMA node %d does not exist", nid);
 	chunk = gp_chunk_new(pool, addr, phys, nbits, nid, owner);
@@ -314,14 +306,14 @@ phys_addr_t gen_pool_virt_to_phys(struct gen_pool *pool, unsigned long addr)
 	return phys;
 }
 
-/* Sum of avail (@free) or of chunk sizes over the chunks. */
-static size_t sum_chunks(struct gen_pool *pool, bool free_only)
+/* Sum of avail (@free_only) or of chunk sizes, for public call @caller. */
+static size_t sum_chunks(struct gen_pool *pool, bool free_only, const char *caller)
 {
 	struct gen_pool_chunk *c;
 	size_t total = 0;
 
 	if (!pool) {
-		GP_REFUSE(EINVAL, "pool is NULL");
+		gp_refuse(EINVAL, caller, "pool is NULL");
 		return 0;
 	}
 	gp_rcu_read_lock();
@@ -334,12 +326,12 @@ static size_t sum_chunks(struct gen_pool *pool, bool free_only)
 
 size_t gen_pool_avail(struct gen_pool *pool)
 {
-	return sum_chunks(pool, true);
+	return sum_chunks(pool, true, __func__);
 }
 
 size_t gen_pool_size(struct gen_pool *pool)
 {
-	return sum_chunks(pool, false);
+	return sum_chunks(pool, false, __func__);
 }
 
 unsigned long gen_pool_chunk_start(const struct gen_pool_chunk *chunk)
