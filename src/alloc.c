@@ -28,100 +28,115 @@ static void leave(struct gen_pool *pool)
 		gp_pool_unlock(pool);
 }
 
-static unsigned long refuse_alloc(int err)
-{
-	errno = err;
-	return 0;
-}
+/*
+ * One allocation request. @algo NULL means the pool's default pair; @owner
+ * and @dma, when not NULL, receive the chunk's owner and the physical
+ * address; @caller is the public call that refusals are reported as.
+ */
+struct alloc_req {
+	genpool_algo_t algo;
+	void *data;
+	void **owner;
+	dma_addr_t *dma;
+	const char *caller;
+};
 
-/* Walk the chunks with @algo; 0 when no chunk has room. */
-static unsigned long alloc_rcu(struct gen_pool *pool, unsigned long nbits, genpool_algo_t algo,
-			       void *data, void **owner)
+/* Walk the chunks with @pair; 0 when no chunk has room. */
+static unsigned long alloc_rcu(struct gen_pool *pool, unsigned long nbits,
+			       const struct gp_algo_pair *pair, const struct alloc_req *req)
 {
 	struct gen_pool_chunk *c;
 	unsigned long addr;
 
 	for (c = gp_chunk_first_rcu(pool); c; c = gp_chunk_next_rcu(c)) {
-		addr = gp_chunk_alloc_rcu(pool, c, nbits, algo, data);
+		addr = gp_chunk_alloc_rcu(pool, c, nbits, pair->algo, pair->data);
 		if (addr) {
-			if (owner)
-				*owner = c->owner;
+			/* read here, inside the section that found the chunk */
+			if (req->owner)
+				*req->owner = c->owner;
+			if (req->dma)
+				*req->dma = c->phys_addr + (addr - c->start_addr);
 			return addr;
 		}
 	}
 	return 0;
 }
 
+/* Refusals of an alloc call: reported as @caller's, 0 with errno set. */
+#define REFUSE_ALLOC(caller, ...) ((unsigned long)gp_refuse_null(EINVAL, (caller), __VA_ARGS__))
+
 /*
- * @algo NULL means the pool's default pair, read inside the read section so
- * that algo and data come from the same gen_pool_set_algo().
+ * The default pair is read inside the read section, so that algo and data
+ * come from the same gen_pool_set_algo().
  */
-static unsigned long do_alloc(struct gen_pool *pool, size_t size, genpool_algo_t algo,
-			      void *data, void **owner)
+static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct alloc_req *req)
 {
-	struct gp_algo_pair pair = { algo, data, NULL };
+	struct gp_algo_pair pair = { req->algo, req->data, NULL };
 	unsigned long nbits, addr;
 	const char *why;
 
-	if (owner)
-		*owner = NULL;
-	if (!pool) {
-		GP_REFUSE(EINVAL, "pool is NULL");
-		return refuse_alloc(EINVAL);
-	}
+	if (req->owner)
+		*req->owner = NULL;
+	if (!pool)
+		return REFUSE_ALLOC(req->caller, "pool is NULL");
 	nbits = gp_pool_granules(pool, size);
-	if (!nbits) {
-		GP_REFUSE(EINVAL, "size %zu is 0 or too large", size);
-		return refuse_alloc(EINVAL);
-	}
+	if (!nbits)
+		return REFUSE_ALLOC(req->caller, "size %zu is 0 or too large", size);
 	enter(pool);
 	if (!pair.algo)
 		pair = gp_pool_algo_rcu(pool);
 	why = gp_algo_check(pool, pair.algo, pair.data);
-	addr = why ? 0 : alloc_rcu(pool, nbits, pair.algo, pair.data, owner);
+	addr = why ? 0 : alloc_rcu(pool, nbits, &pair, req);
 	leave(pool);
-	if (why) {
-		GP_REFUSE(EINVAL, "%s", why);
-		return refuse_alloc(EINVAL);
-	}
-	return addr ? addr : refuse_alloc(ENOMEM);
+	if (why)
+		return REFUSE_ALLOC(req->caller, "%s", why);
+	if (!addr)
+		errno = ENOMEM; /* a result, not a refusal: not reported */
+	return addr;
+}
+
+/* An algorithm passed explicitly: NULL means first fit, as in set_algo. */
+static genpool_algo_t explicit_algo(genpool_algo_t algo)
+{
+	return algo ? algo : gen_pool_first_fit;
 }
 
 unsigned long gen_pool_alloc_algo_owner(struct gen_pool *pool, size_t size, genpool_algo_t algo,
 					void *data, void **owner)
 {
-	if (!algo) {
-		algo = gen_pool_first_fit;
-		data = NULL;
-	}
-	return do_alloc(pool, size, algo, data, owner);
+	struct alloc_req req = { explicit_algo(algo), algo ? data : NULL, owner, NULL, __func__ };
+
+	return do_alloc(pool, size, &req);
 }
 
 unsigned long gen_pool_alloc_algo(struct gen_pool *pool, size_t size, genpool_algo_t algo,
 				  void *data)
 {
-	return gen_pool_alloc_algo_owner(pool, size, algo, data, NULL);
+	struct alloc_req req = { explicit_algo(algo), algo ? data : NULL, NULL, NULL, __func__ };
+
+	return do_alloc(pool, size, &req);
 }
 
 unsigned long gen_pool_alloc_owner(struct gen_pool *pool, size_t size, void **owner)
 {
-	return do_alloc(pool, size, NULL, NULL, owner);
+	struct alloc_req req = { NULL, NULL, owner, NULL, __func__ };
+
+	return do_alloc(pool, size, &req);
 }
 
 unsigned long gen_pool_alloc(struct gen_pool *pool, size_t size)
 {
-	return do_alloc(pool, size, NULL, NULL, NULL);
+	struct alloc_req req = { NULL, NULL, NULL, NULL, __func__ };
+
+	return do_alloc(pool, size, &req);
 }
 
-/* Common tail of the dma family: translate, and zero on request. */
-static void *dma_finish(struct gen_pool *pool, unsigned long addr, size_t size, dma_addr_t *dma,
-			bool zero)
+/* The dma family: allocate with @req, fill *dma, zero exactly @size on request. */
+static void *dma_alloc(struct gen_pool *pool, size_t size, const struct alloc_req *req, bool zero)
 {
-	if (!addr)
-		return NULL;
-	if (dma)
-		*dma = gen_pool_virt_to_phys(pool, addr);
-	if (zero)
+	unsigned long addr = do_alloc(pool, size, req);
+
+	if (addr && zero)
 		memset((void *)addr, 0, size);
 	return (void *)addr;
 }
@@ -129,43 +144,47 @@ static void *dma_finish(struct gen_pool *pool, unsigned long addr, size_t size, 
 void *gen_pool_dma_alloc_algo(struct gen_pool *pool, size_t size, dma_addr_t *dma,
 			      genpool_algo_t algo, void *data)
 {
-	return dma_finish(pool, gen_pool_alloc_algo(pool, size, algo, data), size, dma, false);
+	struct alloc_req req = { explicit_algo(algo), algo ? data : NULL, NULL, dma, __func__ };
+
+	return dma_alloc(pool, size, &req, false);
 }
 
 void *gen_pool_dma_alloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 {
-	return dma_finish(pool, gen_pool_alloc(pool, size), size, dma, false);
+	struct alloc_req req = { NULL, NULL, NULL, dma, __func__ };
+
+	return dma_alloc(pool, size, &req, false);
 }
 
 void *gen_pool_dma_zalloc_algo(struct gen_pool *pool, size_t size, dma_addr_t *dma,
 			       genpool_algo_t algo, void *data)
 {
-	return dma_finish(pool, gen_pool_alloc_algo(pool, size, algo, data), size, dma, true);
+	struct alloc_req req = { explicit_algo(algo), algo ? data : NULL, NULL, dma, __func__ };
+
+	return dma_alloc(pool, size, &req, true);
 }
 
 void *gen_pool_dma_zalloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 {
-	return dma_finish(pool, gen_pool_alloc(pool, size), size, dma, true);
-}
+	struct alloc_req req = { NULL, NULL, NULL, dma, __func__ };
 
-/* The _align variants: first_fit_align with data that lives for the call. */
-static void *dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align,
-			     bool zero)
-{
-	struct genpool_data_align data = { .align = align };
-	unsigned long addr = gen_pool_alloc_algo(pool, size, gen_pool_first_fit_align, &data);
-
-	return dma_finish(pool, addr, size, dma, zero);
+	return dma_alloc(pool, size, &req, true);
 }
 
 void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
 {
-	return dma_alloc_align(pool, size, dma, align, false);
+	struct genpool_data_align data = { .align = align };
+	struct alloc_req req = { gen_pool_first_fit_align, &data, NULL, dma, __func__ };
+
+	return dma_alloc(pool, size, &req, false);
 }
 
 void *gen_pool_dma_zalloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
 {
-	return dma_alloc_align(pool, size, dma, align, true);
+	struct genpool_data_align data = { .align = align };
+	struct alloc_req req = { gen_pool_first_fit_align, &data, NULL, dma, __func__ };
+
+	return dma_alloc(pool, size, &req, true);
 }
 
 /* Find and check the chunk and bit range of a free; message on refusal. */
