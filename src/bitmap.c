@@ -129,6 +129,15 @@ unsigned long gp_bitmap_count_runs(const unsigned long *map, unsigned long size,
 	return runs;
 }
 
+unsigned long gp_bitmap_weight(const unsigned long *map, unsigned long size)
+{
+	unsigned long pos = 0, word, mask, n = 0;
+
+	while (span_next(&pos, size, &word, &mask))
+		n += (unsigned long)__builtin_popcountl(gp_atomic_load_relaxed(&map[word]) & mask);
+	return n;
+}
+
 /* Set @mask in *w if none of it is set. I1. */
 static bool claim_word(unsigned long *w, unsigned long mask)
 {

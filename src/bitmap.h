@@ -39,6 +39,8 @@ unsigned long gp_bitmap_find_zero_area(const unsigned long *map, unsigned long s
 
 /* True when every bit of [start, start + nr) is set. Relaxed reads. */
 bool gp_bitmap_range_set(const unsigned long *map, unsigned long start, unsigned long nr);
+/* Number of set bits in [0, size). */
+unsigned long gp_bitmap_weight(const unsigned long *map, unsigned long size);
 /* Number of maximal runs of set bits in [0, size), and the bits in them. */
 unsigned long gp_bitmap_count_runs(const unsigned long *map, unsigned long size,
 				   unsigned long *bits_set);

@@ -204,20 +204,20 @@ int gp_chunk_free_rcu(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned 
 	return 0;
 }
 
-/* Bytes still allocated in @c, and in how many allocations (or runs). */
+/*
+ * Bytes still allocated in @c, and in how many ranges: allocations in strict
+ * pools (their start marks), maximal runs of allocated granules otherwise.
+ */
 unsigned long gp_chunk_outstanding(const struct gen_pool *pool,
 				   const struct gen_pool_chunk *c, unsigned long *ranges)
 {
-	unsigned long set, starts;
+	unsigned long set;
 
-	*ranges = gp_bitmap_count_runs(c->bits, c->nbits, &set);
 	if (c->starts) {
-		*ranges = 0;
-		starts = 0;
-		while ((starts = gp_bitmap_find_next_bit(c->starts, c->nbits, starts)) < c->nbits) {
-			(*ranges)++;
-			starts++;
-		}
+		*ranges = gp_bitmap_weight(c->starts, c->nbits);
+		set = gp_bitmap_weight(c->bits, c->nbits);
+	} else {
+		*ranges = gp_bitmap_count_runs(c->bits, c->nbits, &set);
 	}
 	return set << pool->min_alloc_order;
 }

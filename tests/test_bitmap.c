@@ -157,6 +157,19 @@ static void count_runs_counts_maximal_runs(void **state)
 	assert_int_equal(set, 12);
 }
 
+static void weight_counts_set_bits(void **state)
+{
+	unsigned long map[NWORDS] = { 0 };
+
+	(void)state;
+	assert_int_equal(gp_bitmap_weight(map, NBITS), 0);
+	naive_set(map, 3, 130);
+	naive_set(map, 299, 1);
+	assert_int_equal(gp_bitmap_weight(map, NBITS), 131);
+	/* bits past size are not counted */
+	assert_int_equal(gp_bitmap_weight(map, 100), 97);
+}
+
 static void single_bit_ops(void **state)
 {
 	unsigned long map[NWORDS] = { 0 };
@@ -180,6 +193,7 @@ int main(void)
 		cmocka_unit_test(claim_conflict_rolls_back),
 		cmocka_unit_test(release_of_free_bit_changes_nothing),
 		cmocka_unit_test(count_runs_counts_maximal_runs),
+		cmocka_unit_test(weight_counts_set_bits),
 		cmocka_unit_test(single_bit_ops),
 	};
 
