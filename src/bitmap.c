@@ -27,6 +27,7 @@
 #include <errno.h>
 
 #include "atomic.h"
+#include "mutant.h"
 
 /*
  * Step through the words of [*pos, end): yields the word index and the mask
@@ -148,7 +149,7 @@ static bool claim_word(unsigned long *w, unsigned long mask)
 			return false;
 		/* acquire: pairs with the release in release_word() of the
 		 * range's previous owner, so its accesses happen before ours. */
-	} while (!gp_atomic_cas_acquire(w, &old, old | mask));
+	} while (!gp_atomic_cas_acquire(w, &old, old | mask) && !GP_MUTANT(GP_MUT_CAS_RESULT));
 	return true;
 }
 
@@ -162,7 +163,11 @@ static bool release_word(unsigned long *w, unsigned long mask)
 			return false;
 		/* release: pairs with the acquire in claim_word() of the next
 		 * owner of these granules. */
+#if GP_MUTANT(GP_MUT_RELAXED_RELEASE)
+	} while (!gp_atomic_cas_relaxed(w, &old, old & ~mask));
+#else
 	} while (!gp_atomic_cas_release(w, &old, old & ~mask));
+#endif
 	return true;
 }
 
@@ -197,7 +202,8 @@ int gp_bitmap_claim_ll(unsigned long *map, unsigned long start, unsigned long nr
 
 	while (span_next(&pos, start + nr, &word, &mask)) {
 		if (!claim_word(&map[word], mask)) {
-			undo_claim(map, start, word * GP_BITS_PER_LONG);
+			if (!GP_MUTANT(GP_MUT_NO_ROLLBACK))
+				undo_claim(map, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
 	}

@@ -27,6 +27,7 @@
 #include "atomic.h"
 #include "bitmap.h"
 #include "internal.h"
+#include "mutant.h"
 
 /* Claims of the same run that may fail in a row before a chunk is skipped. */
 #define GP_STUCK_RETRIES 1000
@@ -65,9 +66,16 @@ void gp_chunk_free(struct gen_pool_chunk *chunk)
 
 void gp_chunk_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
 {
+#if GP_MUTANT(GP_MUT_PUBLISH_EARLY)
+	struct gen_pool_chunk *older = pool->chunks;
+
+	gp_atomic_store_release(&pool->chunks, chunk);
+	chunk->next = older;
+#else
 	chunk->next = pool->chunks; /* plain: we hold the lock, chunk is private */
 	/* release: pairs with the acquire in gp_chunk_first_rcu. */
 	gp_atomic_store_release(&pool->chunks, chunk);
+#endif
 }
 
 struct gen_pool_chunk *gp_chunk_first_rcu(struct gen_pool *pool)
@@ -135,13 +143,22 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 	unsigned long bit = 0, failed = ~0UL, size = c->nbits;
 	unsigned int stuck = 0;
 
+#if GP_MUTANT(GP_MUT_SEARCH_START)
+	static _Thread_local unsigned long carried;
+
+	bit = carried < size ? carried : 0;
+#endif
 	if (bytes > gp_atomic_load_relaxed(&c->avail))
 		return 0;
 	for (;;) {
 		bit = algo(c->bits, size, bit, (unsigned int)nbits, data, pool, c->start_addr);
 		/* a custom algorithm may return a run that overhangs the end */
-		if (bit >= size || nbits > size - bit)
+		if (bit >= size || nbits > size - bit) {
+#if GP_MUTANT(GP_MUT_SEARCH_START)
+			carried = bit;
+#endif
 			return 0;
+		}
 		/*
 		 * The built-in algorithms return a failed run again only if a
 		 * peer rolled it back meanwhile; one that ignores the bitmap
@@ -157,7 +174,8 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 		gp_bitmap_test_and_set_bit(c->ends, bit + nbits - 1);
 		gp_bitmap_test_and_set_bit(c->starts, bit);
 	}
-	gp_atomic_sub_relaxed(&c->avail, bytes);
+	if (!GP_MUTANT(GP_MUT_NO_AVAIL))
+		gp_atomic_sub_relaxed(&c->avail, bytes);
 	return c->start_addr + (bit << pool->min_alloc_order);
 }
 

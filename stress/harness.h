@@ -45,6 +45,7 @@ struct st_config {
 	enum st_mode mode;
 	double checkpoint_every; /* seconds between quiescent checkpoints */
 	double watchdog;       /* seconds without progress that fail the run */
+	bool stop_on_failure;  /* end the run at the first failure */
 };
 
 /* One chunk of the pool, as the harness knows it. */
@@ -96,6 +97,7 @@ struct st_run {
 	struct st_range *slots[ST_NSLOTS]; /* exchange: acq_rel swaps */
 	unsigned long fails[ST_NFAIL];     /* relaxed */
 	unsigned long checkpoints, checkpoint_steps;
+	int stop;                          /* relaxed; set by st_fail */
 	struct st_worker workers[ST_MAX_THREADS];
 };
 

@@ -5,6 +5,7 @@
  *   genpool_stress [--threads N] [--seconds S] [--ops N] [--seed X]
  *                  [--algo NAME|all] [--order N] [--pool lockfree|spinlock|strict|all]
  *                  [--mode mem|top|all] [--checkpoint S] [--watchdog S]
+ *                  [--stop-on-failure]
  *
  * Each selected pool kind is run in each selected memory mode, for --seconds
  * (or --ops operations, whichever ends first). The seed picks every random
@@ -64,6 +65,8 @@ void st_fail(enum st_fail kind, const char *fmt, ...)
 	va_list ap;
 
 	__atomic_add_fetch(&st.fails[kind], 1, __ATOMIC_RELAXED);
+	if (st.cfg.stop_on_failure)
+		__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
 	if (__atomic_fetch_add(&messages, 1, __ATOMIC_RELAXED) >= ST_MAX_MESSAGES)
 		return;
 	va_start(ap, fmt);
@@ -203,7 +206,7 @@ static void usage(FILE *f)
 		   "         [--algo first_fit|best_fit|first_fit_align|first_fit_order_align|"
 		   "fixed|dma|all]\n"
 		   "         [--order N] [--pool lockfree|spinlock|strict|all] [--mode mem|top|all]\n"
-		   "         [--checkpoint S] [--watchdog S]\n");
+		   "         [--checkpoint S] [--watchdog S] [--stop-on-failure]\n");
 }
 
 static int pick(const char *arg, const char *const *names, int n)
@@ -245,7 +248,7 @@ static void parse(int argc, char **argv, struct options *o)
 		{ "algo", 1, NULL, 'a' },    { "order", 1, NULL, 'o' },
 		{ "pool", 1, NULL, 'p' },    { "mode", 1, NULL, 'm' },
 		{ "checkpoint", 1, NULL, 'c' }, { "watchdog", 1, NULL, 'w' },
-		{ "help", 0, NULL, 'h' },    { NULL, 0, NULL, 0 },
+		{ "stop-on-failure", 0, NULL, 'f' }, { "help", 0, NULL, 'h' },    { NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -261,6 +264,7 @@ static void parse(int argc, char **argv, struct options *o)
 		case 'm': o->mode = pick(optarg, modes, 2); break;
 		case 'c': o->cfg.checkpoint_every = strtod(optarg, NULL); break;
 		case 'w': o->cfg.watchdog = strtod(optarg, NULL); break;
+		case 'f': o->cfg.stop_on_failure = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}

@@ -267,6 +267,8 @@ static bool budget_left(struct st_worker *w)
 {
 	if (w->n.ops % 64)
 		return true;
+	if (__atomic_load_n(&st.stop, __ATOMIC_RELAXED))
+		return false;
 	if (st.cfg.ops &&
 	    __atomic_add_fetch(&st.ops_total, 64, __ATOMIC_RELAXED) > st.cfg.ops)
 		return false;

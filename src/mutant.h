@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mutant.h - deliberate bugs for testing the tests.
+ *
+ * `meson setup -Dmutants=true` builds, besides the real library, one static
+ * library per mutant with -DGP_MUTANT_ID=<id>; suite "mutants" runs the
+ * stress harness against each and fails if the harness, ThreadSanitizer or
+ * an internal check does not catch it within 60 s (stress/mutant_check.sh).
+ * In every other build GP_MUTANT_ID is 0 and GP_MUTANT(id) is a constant
+ * false, so the mutant branches compile away.
+ */
+#ifndef GP_MUTANT_H
+#define GP_MUTANT_H
+
+#ifndef GP_MUTANT_ID
+#define GP_MUTANT_ID 0
+#endif
+#define GP_MUTANT(id) (GP_MUTANT_ID == (id))
+
+#define GP_MUT_SEARCH_START 1    /* a chunk's search starts where the last chunk's ended */
+#define GP_MUT_CAS_RESULT 2      /* claim_word takes a failed cmpxchg for success */
+#define GP_MUT_NO_ROLLBACK 3     /* a failed multi-word claim keeps the words it set */
+#define GP_MUT_NO_AVAIL 4        /* alloc does not lower avail */
+#define GP_MUT_PUBLISH_EARLY 5   /* a chunk is published before its link is set */
+#define GP_MUT_RELAXED_RELEASE 6 /* release_word's cmpxchg is relaxed, not release */
+
+#endif /* GP_MUTANT_H */
