@@ -46,6 +46,7 @@ struct st_config {
 	double checkpoint_every; /* seconds between quiescent checkpoints */
 	double watchdog;       /* seconds without progress that fail the run */
 	bool stop_on_failure;  /* end the run at the first failure */
+	bool inject_hang;      /* test of the watchdog: every worker hangs */
 };
 
 /* One chunk of the pool, as the harness knows it. */

@@ -5,7 +5,10 @@
  *   genpool_stress [--threads N] [--seconds S] [--ops N] [--seed X]
  *                  [--algo NAME|all] [--order N] [--pool lockfree|spinlock|strict|all]
  *                  [--mode mem|top|all] [--checkpoint S] [--watchdog S]
- *                  [--stop-on-failure]
+ *                  [--stop-on-failure] [--inject-hang]
+ *
+ * --inject-hang makes every worker stop after 1000 operations and never
+ * return, to show that the watchdog fails such a run (suite stress).
  *
  * Each selected pool kind is run in each selected memory mode, for --seconds
  * (or --ops operations, whichever ends first). The seed picks every random
@@ -206,7 +209,7 @@ static void usage(FILE *f)
 		   "         [--algo first_fit|best_fit|first_fit_align|first_fit_order_align|"
 		   "fixed|dma|all]\n"
 		   "         [--order N] [--pool lockfree|spinlock|strict|all] [--mode mem|top|all]\n"
-		   "         [--checkpoint S] [--watchdog S] [--stop-on-failure]\n");
+		   "         [--checkpoint S] [--watchdog S] [--stop-on-failure] [--inject-hang]\n");
 }
 
 static int pick(const char *arg, const char *const *names, int n)
@@ -248,7 +251,7 @@ static void parse(int argc, char **argv, struct options *o)
 		{ "algo", 1, NULL, 'a' },    { "order", 1, NULL, 'o' },
 		{ "pool", 1, NULL, 'p' },    { "mode", 1, NULL, 'm' },
 		{ "checkpoint", 1, NULL, 'c' }, { "watchdog", 1, NULL, 'w' },
-		{ "stop-on-failure", 0, NULL, 'f' }, { "help", 0, NULL, 'h' },    { NULL, 0, NULL, 0 },
+		{ "stop-on-failure", 0, NULL, 'f' }, { "inject-hang", 0, NULL, 'H' }, { "help", 0, NULL, 'h' },    { NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -265,6 +268,7 @@ static void parse(int argc, char **argv, struct options *o)
 		case 'c': o->cfg.checkpoint_every = strtod(optarg, NULL); break;
 		case 'w': o->cfg.watchdog = strtod(optarg, NULL); break;
 		case 'f': o->cfg.stop_on_failure = true; break;
+		case 'H': o->cfg.inject_hang = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -280,6 +281,8 @@ void *st_worker_main(void *arg)
 	struct st_worker *w = arg;
 
 	while (budget_left(w)) {
+		while (st.cfg.inject_hang && w->n.ops == 1000)
+			sleep(1); /* never returns: the watchdog must end the run */
 		st_park_point();
 		maybe_add_chunk(w);
 		step(w);
