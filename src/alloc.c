@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "rcu.h"
+#include "testpoint.h"
 
 static void enter(struct gen_pool *pool)
 {
@@ -49,6 +50,7 @@ static unsigned long alloc_rcu(struct gen_pool *pool, unsigned long nbits,
 	unsigned long addr;
 
 	for (c = gp_chunk_first_rcu(pool); c; c = gp_chunk_next_rcu(c)) {
+		GP_TESTPOINT(GP_TP_ALLOC_WALK);
 		addr = gp_chunk_alloc_rcu(pool, c, nbits, pair->algo, pair->data);
 		if (addr) {
 			/* read here, inside the section that found the chunk */

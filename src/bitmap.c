@@ -28,6 +28,7 @@
 
 #include "atomic.h"
 #include "mutant.h"
+#include "testpoint.h"
 
 /*
  * Step through the words of [*pos, end): yields the word index and the mask
@@ -206,6 +207,7 @@ int gp_bitmap_claim_ll(unsigned long *map, unsigned long start, unsigned long nr
 				undo_claim(map, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
+		GP_TESTPOINT_IF(pos < start + nr, GP_TP_CLAIM_BETWEEN_WORDS);
 	}
 	return 0;
 }

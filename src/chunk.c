@@ -28,6 +28,7 @@
 #include "bitmap.h"
 #include "internal.h"
 #include "mutant.h"
+#include "testpoint.h"
 
 /* Claims of the same run that may fail in a row before a chunk is skipped. */
 #define GP_STUCK_RETRIES 1000
@@ -174,6 +175,7 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 		gp_bitmap_test_and_set_bit(c->ends, bit + nbits - 1);
 		gp_bitmap_test_and_set_bit(c->starts, bit);
 	}
+	GP_TESTPOINT(GP_TP_ALLOC_BEFORE_AVAIL);
 	if (!GP_MUTANT(GP_MUT_NO_AVAIL))
 		gp_atomic_sub_relaxed(&c->avail, bytes);
 	return c->start_addr + (bit << pool->min_alloc_order);
@@ -218,6 +220,7 @@ int gp_chunk_free_rcu(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned 
 		err = release(pool, c, bit, nbits) ? -EINVAL : 0;
 	if (err)
 		return err;
+	GP_TESTPOINT(GP_TP_FREE_BEFORE_AVAIL);
 	gp_atomic_add_relaxed(&c->avail, nbits << pool->min_alloc_order);
 	return 0;
 }

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * testpoint.h - pause points for the progress tests (stress/stall), compiled
+ * in only by the test-only 'testpoints' library variant (-DGP_TESTPOINTS=1,
+ * see the root meson.build). In every other build GP_TESTPOINT() is
+ * ((void)0): no call, no symbol, no cost.
+ *
+ * A pause point marks a place where a thread that is preempted, or dies,
+ * leaves the pool in an intermediate state that the others must work
+ * around rather than wait out. When compiled in, each point calls the hook
+ * installed with gp_testpoint_set_hook() with its enum value; the test's
+ * hook parks one chosen thread there, once, and checks that the remaining
+ * threads still complete alloc/free calls, i.e. that the path is lock-free:
+ *
+ *  GP_TP_CLAIM_BETWEEN_WORDS  gp_bitmap_claim_ll(): a word of a multi-word
+ *	run is set and the next is not yet. The parked claim holds bits that
+ *	others must skip and can lose the rest of its run to them; on resuming
+ *	it meets their bits, rolls back (I2 in bitmap.c) and searches again.
+ *  GP_TP_ALLOC_BEFORE_AVAIL   gp_chunk_alloc_rcu(): the run is claimed, the
+ *	chunk's avail is not yet lowered (it over-counts by the run).
+ *  GP_TP_FREE_BEFORE_AVAIL    gp_chunk_free_rcu(): the run is released and
+ *	may be handed out again, avail is not yet raised (it under-counts).
+ *  GP_TP_ALLOC_WALK           alloc_rcu() in alloc.c: inside the RCU
+ *	read-side section, before each chunk of the walk. Allocation and free
+ *	never wait for a grace period, so a stalled reader blocks neither.
+ *
+ * In GEN_POOL_SPINLOCK pools the last three run under the pool lock, so a
+ * thread parked there blocks every other alloc and free of the pool; the
+ * test shows that too, as the contrast.
+ *
+ * The hook runs in the thread that reached the point, with that thread's
+ * locks and read-side section held; it must not call into the pool.
+ */
+#ifndef GP_TESTPOINT_H
+#define GP_TESTPOINT_H
+
+enum gp_testpoint {
+	GP_TP_CLAIM_BETWEEN_WORDS,
+	GP_TP_ALLOC_BEFORE_AVAIL,
+	GP_TP_FREE_BEFORE_AVAIL,
+	GP_TP_ALLOC_WALK,
+	GP_TP_COUNT
+};
+
+typedef void (*gp_testpoint_fn)(enum gp_testpoint tp);
+
+/*
+ * Declared in every build so that a test linked against a library without
+ * the points fails to link instead of silently testing nothing; defined
+ * only with GP_TESTPOINTS. NULL uninstalls the hook.
+ */
+void gp_testpoint_set_hook(gp_testpoint_fn fn) __attribute__((visibility("hidden")));
+void gp_testpoint(enum gp_testpoint tp) __attribute__((visibility("hidden")));
+
+#ifdef GP_TESTPOINTS
+#define GP_TESTPOINT(tp) gp_testpoint(tp)
+/* Only when @cond holds; a macro so that @cond is not evaluated otherwise. */
+#define GP_TESTPOINT_IF(cond, tp) ((cond) ? gp_testpoint(tp) : (void)0)
+#else
+#define GP_TESTPOINT(tp) ((void)0)
+#define GP_TESTPOINT_IF(cond, tp) ((void)0)
+#endif
+
+#endif /* GP_TESTPOINT_H */
