@@ -106,48 +106,50 @@ static unsigned int pattern_offsets(const struct st_range *r, size_t *off)
 	return (unsigned int)n;
 }
 
-void st_pattern_write(const struct st_range *r)
+/*
+ * Write (@check false) or verify (@check true) the pattern of @r. A range
+ * shorter than a word carries one byte of it.
+ */
+static void pattern_apply(const struct st_range *r, bool check)
 {
 	size_t off[PATTERN_POSITIONS];
+	bool byte = r->size < sizeof(uint64_t);
 	unsigned int n;
 
 	if (st.cfg.mode != ST_MEM)
 		return;
 	n = pattern_offsets(r, off);
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t v = r->tag ^ off[i];
+		uint64_t v = (r->tag ^ off[i]) & (byte ? 0xff : ~0ULL), seen;
+		unsigned char *p = (unsigned char *)r->addr + off[i];
 
-		if (r->size < sizeof(v))
-			*(unsigned char *)r->addr = (unsigned char)v;
-		else
-			memcpy((char *)r->addr + off[i], &v, sizeof(v));
-	}
-}
-
-void st_pattern_verify(const struct st_range *r)
-{
-	size_t off[PATTERN_POSITIONS];
-	unsigned int n;
-
-	if (st.cfg.mode != ST_MEM)
-		return;
-	n = pattern_offsets(r, off);
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t v = r->tag ^ off[i], seen = 0;
-
-		if (r->size < sizeof(v)) {
-			if (*(unsigned char *)r->addr == (unsigned char)v)
-				continue;
-			seen = *(unsigned char *)r->addr;
-		} else {
-			memcpy(&seen, (char *)r->addr + off[i], sizeof(seen));
-			if (seen == v)
-				continue;
+		if (!check) {
+			if (byte)
+				*p = (unsigned char)v;
+			else
+				memcpy(p, &v, sizeof(v));
+			continue;
 		}
+		if (byte)
+			seen = *p;
+		else
+			memcpy(&seen, p, sizeof(seen));
+		if (seen == v)
+			continue;
 		st_fail(ST_PATTERN, "range 0x%lx + %zu (t%u#%llu): offset %zu holds 0x%llx, "
 			"expected 0x%llx", r->addr, r->size, (unsigned int)(r->tag >> 40),
 			(unsigned long long)(r->tag & 0xffffffffffULL), off[i],
 			(unsigned long long)seen, (unsigned long long)v);
 		return;
 	}
+}
+
+void st_pattern_write(const struct st_range *r)
+{
+	pattern_apply(r, false);
+}
+
+void st_pattern_verify(const struct st_range *r)
+{
+	pattern_apply(r, true);
 }
