@@ -188,7 +188,8 @@ static void count_chunk(struct gen_pool *pool, struct gen_pool_chunk *chunk, voi
 static void do_query(struct st_worker *w, const struct st_range *r)
 {
 	unsigned int before = st_region_added(), seen = 0, after;
-	size_t size = gen_pool_size(st.pool), avail = gen_pool_avail(st.pool);
+	/* avail first: a chunk added in between counts in size, not in avail */
+	size_t avail = gen_pool_avail(st.pool), size = gen_pool_size(st.pool);
 	unsigned long foreign = st_region_foreign_addr(st_rand(&w->rng));
 
 	gen_pool_for_each_chunk(st.pool, count_chunk, &seen);
