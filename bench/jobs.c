@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * jobs.c - the benchmark sets: which workload runs on which allocator,
+ * with which parameters and thread counts.
+ *
+ *   headline         what scripts/bench runs by default (about 2 minutes)
+ *   headline-search  its pool-size scaling part: 64 MiB .. 64 GiB, one thread
+ *   full             every workload, allocator and thread count 1..16
+ *   full-search      search scaling over 64 MiB, 1, 16 and 64 GiB
+ *   smoke            a few tiny runs: the test that the benchmark works
+ *
+ * The search sets are apart because their fixtures take seconds to fill:
+ * they run without random interleaving, so repetitions reuse them.
+ * Jobs whose allocator cannot load here, or cannot do what the workload
+ * needs (a region, aligned requests), are left out and said so on stderr.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "workload.h"
+
+#define MAX_JOBS 1024
+#define ORDER 12 /* 4 KiB granules everywhere */
+#define MiB (1UL << 20)
+#define GiB (1UL << 30)
+
+static struct wl_job jobs[MAX_JOBS];
+static size_t nr_jobs;
+
+struct threads {
+	int n;
+	int v[8];
+};
+
+static const struct threads th_full = { 5, { 1, 2, 4, 8, 16 } };
+static const struct threads th_head = { 3, { 1, 2, 8 } };
+static const struct threads th_one = { 1, { 1 } };
+static const struct threads th_smoke = { 2, { 1, 2 } };
+
+/* Pair workloads get the even counts only (1 becomes 2, once). */
+static struct threads for_workload(const struct workload *wl, const struct threads *th)
+{
+	struct threads out = { 0 };
+
+	for (int i = 0; i < th->n; i++) {
+		int n = wl->pairs && th->v[i] % 2 ? th->v[i] + 1 : th->v[i];
+
+		if (!out.n || out.v[out.n - 1] != n)
+			out.v[out.n++] = n;
+	}
+	return out;
+}
+
+static bool fits(const struct workload *wl, const struct bench_alloc *a)
+{
+	if ((wl->needs & WL_NEEDS_REGION) && !(a->caps & BA_REGION))
+		return false;
+	if ((wl->needs & WL_NEEDS_ALIGN) && !a->alloc_aligned)
+		return false;
+	return true;
+}
+
+/* Say once per allocator that its jobs are left out, and why. */
+static void skipped(const struct bench_alloc *a, const char *why)
+{
+	static const struct bench_alloc *told[32];
+	static size_t ntold;
+
+	for (size_t i = 0; i < ntold; i++)
+		if (told[i] == a)
+			return;
+	if (ntold < sizeof(told) / sizeof(told[0]))
+		told[ntold++] = a;
+	fprintf(stderr, "bench: leaving out %s: %s\n", a->name, why);
+}
+
+__attribute__((format(printf, 5, 6))) static void add(const struct workload *wl, const char *alloc,
+						      struct wl_params p, const struct threads *th,
+						      const char *fmt, ...)
+{
+	const struct bench_alloc *a = bench_alloc_find(alloc);
+	struct wl_job *j = &jobs[nr_jobs];
+	struct threads t = for_workload(wl, th);
+	const char *why;
+	va_list ap;
+	int len;
+
+	if (!a || !fits(wl, a) || nr_jobs == MAX_JOBS)
+		return;
+	if (!bench_alloc_usable(a, &why)) {
+		skipped(a, why);
+		return;
+	}
+	memset(j, 0, sizeof(*j));
+	j->wl = wl;
+	j->a = a;
+	j->p = p;
+	j->p.order = ORDER;
+	len = snprintf(j->name, sizeof(j->name), "%s/%s/", wl->name, alloc);
+	va_start(ap, fmt);
+	vsnprintf(j->name + len, sizeof(j->name) - (size_t)len, fmt, ap);
+	va_end(ap);
+	memcpy(j->threads, t.v, sizeof(t.v));
+	j->nthreads = t.n;
+	atomic_init(&j->live, NULL);
+	nr_jobs++;
+}
+
+/* for_each_in(x, array): x takes each element of a static array in turn. */
+#define for_each_in(var, list)                                                                     \
+	for (size_t var##_i = 0;                                                                   \
+	     var##_i < sizeof(list) / sizeof(list[0]) && ((var = list[var##_i]), 1); var##_i++)
+
+static const char *const all_main[] = { "genpool_lf", "genpool_spin", "genpool_mutex", "memkind",
+					"glibc",      "jemalloc",     "tcmalloc",      "mimalloc" };
+static const char *const head_five[] = { "genpool_lf", "genpool_spin", "genpool_mutex", "memkind",
+					 "jemalloc" };
+static const char *const with_bf[] = { "genpool_lf", "genpool_lf_bf", "genpool_spin",
+				       "genpool_spin_bf", "genpool_mutex", "memkind",
+				       "glibc", "jemalloc", "tcmalloc", "mimalloc" };
+static const char *const regions[] = { "genpool_lf", "genpool_lf_bf", "genpool_spin",
+				       "genpool_spin_bf", "genpool_mutex", "memkind" };
+static const char *const search_allocs[] = { "genpool_lf", "genpool_spin", "genpool_mutex",
+					     "memkind" };
+
+static void add_hot_pair(const char *a, unsigned int gran, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 64 * MiB, .occupancy = 0.5, .fill_range = 64,
+			       .granules = gran };
+
+	add(&wl_hot_pair, a, p, th, "gran:%u", gran);
+}
+
+static void add_search(const char *a, size_t pool, int fill, unsigned int gran,
+		       const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = pool, .occupancy = fill / 100.0, .fill_range = 1,
+			       .granules = gran };
+
+	add(&wl_search, a, p, th, "pool_mib:%zu/fill:%d/gran:%u", pool / MiB, fill, gran);
+}
+
+static void add_align(const char *a, size_t align, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 256 * MiB, .occupancy = 0.5, .fill_range = 64,
+			       .granules = 1, .align = align };
+
+	add(&wl_align, a, p, th, "align_kib:%zu/gran:1", align >> 10);
+}
+
+static void add_bulk(const char *a, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 64 * MiB, .occupancy = 0.5, .granules = 1 };
+
+	add(&wl_bulk, a, p, th, "fill:50");
+}
+
+static void add_xfree(const char *a, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 64 * MiB, .granules = 1 };
+
+	add(&wl_xfree, a, p, th, "gran:1");
+}
+
+static void add_random(const char *a, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 1 * GiB, .granules = 64, .live = 2048 };
+
+	add(&wl_random, a, p, th, "max_gran:64");
+}
+
+static void add_frag(const char *a, int occ, long ops, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 256 * MiB, .occupancy = occ / 100.0, .granules = 256,
+			       .total_ops = ops };
+
+	add(&wl_frag, a, p, th, "occ:%d/max_gran:256", occ);
+}
+
+static void set_full(void)
+{
+	static const unsigned int grans[] = { 1, 8, 64 };
+	static const int occs[] = { 70, 85, 95 };
+	const char *a;
+	unsigned int g;
+	int o;
+
+	for_each_in(g, grans)
+		for_each_in(a, all_main) add_hot_pair(a, g, &th_full);
+	for_each_in(a, all_main) add_bulk(a, &th_full);
+	for_each_in(a, all_main) add_xfree(a, &th_full);
+	for_each_in(a, with_bf) add_random(a, &th_full);
+	for_each_in(a, all_main) {
+		add_align(a, 64 << 10, &th_full);
+		add_align(a, 2 << 20, &th_full);
+	}
+	for_each_in(o, occs)
+		for_each_in(a, regions) add_frag(a, o, 1000000, &th_full);
+}
+
+static void set_full_search(void)
+{
+	static const size_t pools[] = { 64 * MiB, 1 * GiB, 16 * GiB, 64 * GiB };
+	static const int fills[] = { 50, 90 };
+	static const unsigned int grans[] = { 1, 16 };
+	const char *a;
+	size_t s;
+	int f;
+	unsigned int g;
+
+	/* Grouped by fixture (allocator, pool, fill): one prefill serves them all. */
+	for_each_in(a, search_allocs)
+		for_each_in(s, pools)
+			for_each_in(f, fills)
+				for_each_in(g, grans) add_search(a, s, f, g, &th_full);
+}
+
+static void set_headline(void)
+{
+	static const unsigned int grans[] = { 1, 8 };
+	static const char *const align_allocs[] = { "genpool_lf", "genpool_spin", "memkind",
+						    "jemalloc" };
+	static const char *const frag_allocs[] = { "genpool_lf", "genpool_lf_bf", "memkind" };
+	const char *a;
+	unsigned int g;
+
+	for_each_in(g, grans)
+		for_each_in(a, all_main) add_hot_pair(a, g, &th_head);
+	for_each_in(a, head_five) add_random(a, &th_head);
+	for_each_in(a, head_five) add_bulk(a, &th_head);
+	for_each_in(a, head_five) add_xfree(a, &th_head);
+	for_each_in(a, align_allocs) {
+		add_align(a, 64 << 10, &th_one);
+		add_align(a, 2 << 20, &th_one);
+	}
+	for_each_in(a, frag_allocs) {
+		add_frag(a, 85, 200000, &th_one);
+		add_frag(a, 95, 200000, &th_one);
+	}
+}
+
+static void set_headline_search(void)
+{
+	static const size_t pools[] = { 64 * MiB, 1 * GiB, 16 * GiB, 64 * GiB };
+	static const size_t memkind_pools[] = { 64 * MiB, 1 * GiB }; /* seconds to fill above */
+	static const int fills[] = { 50, 90 };
+	static const unsigned int grans[] = { 1, 16 };
+	static const char *const allocs[] = { "genpool_lf", "genpool_spin" };
+	const char *a;
+	size_t s;
+	int f;
+	unsigned int g;
+
+	for_each_in(a, allocs)
+		for_each_in(s, pools)
+			for_each_in(f, fills)
+				for_each_in(g, grans) add_search(a, s, f, g, &th_one);
+	for_each_in(s, memkind_pools)
+		for_each_in(f, fills)
+			for_each_in(g, grans) add_search("memkind", s, f, g, &th_one);
+}
+
+static void set_smoke(void)
+{
+	static const char *const allocs[] = { "genpool_lf", "genpool_spin", "genpool_mutex",
+					      "memkind", "glibc", "jemalloc", "tcmalloc",
+					      "mimalloc" };
+	const char *a;
+
+	for_each_in(a, allocs) {
+		add_hot_pair(a, 8, &th_smoke);
+		add_bulk(a, &th_smoke);
+		add_xfree(a, &th_smoke);
+		add_random(a, &th_smoke);
+		add_align(a, 2 << 20, &th_smoke);
+		add_search(a, 64 * MiB, 90, 16, &th_smoke);
+		add_frag(a, 95, 4000, &th_smoke);
+	}
+}
+
+static const struct {
+	const char *name;
+	void (*build)(void);
+} sets[] = {
+	{ "headline", set_headline }, { "headline-search", set_headline_search },
+	{ "full", set_full },	      { "full-search", set_full_search },
+	{ "smoke", set_smoke },
+};
+
+const char *harness_sets(void)
+{
+	return "headline, headline-search, full, full-search, smoke";
+}
+
+int harness_select(const char *set)
+{
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		if (!strcmp(sets[i].name, set)) {
+			nr_jobs = 0;
+			sets[i].build();
+			return 0;
+		}
+	}
+	return -1;
+}
+
+size_t harness_nr_jobs(void)
+{
+	return nr_jobs;
+}
+
+struct wl_job *harness_job(size_t i)
+{
+	return i < nr_jobs ? &jobs[i] : NULL;
+}
+
+const char *harness_job_name(const struct wl_job *job)
+{
+	return job->name;
+}
+
+int harness_job_threads(const struct wl_job *job, int *out, int max)
+{
+	int n = job->nthreads < max ? job->nthreads : max;
+
+	memcpy(out, job->threads, (size_t)n * sizeof(*out));
+	return n;
+}
+
+long harness_job_iterations(const struct wl_job *job, int threads)
+{
+	long n = job->p.total_ops / threads;
+
+	return job->p.total_ops ? (n > 0 ? n : 1) : 0;
+}
