@@ -16,7 +16,8 @@
 #include <stddef.h>
 
 #define GP_BITS_PER_LONG (sizeof(unsigned long) * CHAR_BIT)
-#define GP_BITS_TO_LONGS(n) (((n) + GP_BITS_PER_LONG - 1) / GP_BITS_PER_LONG)
+/* Words for @n bits; never wraps, even for n near ULONG_MAX (order-0 chunks). */
+#define GP_BITS_TO_LONGS(n) ((n) / GP_BITS_PER_LONG + ((n) % GP_BITS_PER_LONG != 0))
 #define GP_BIT_WORD(n) ((n) / GP_BITS_PER_LONG)
 /* Bits of the first word of a run that starts at bit @start. */
 #define GP_FIRST_WORD_MASK(start) (~0UL << ((start) % GP_BITS_PER_LONG))

@@ -38,10 +38,14 @@ struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long a
 {
 	size_t words = GP_BITS_TO_LONGS(nbits);
 	size_t maps = (pool->flags & GEN_POOL_STRICT) ? 3 : 1;
-	size_t bytes = sizeof(struct gen_pool_chunk) + maps * words * sizeof(unsigned long);
+	size_t bytes;
 	struct gen_pool_chunk *c;
 	int placed;
 
+	/* a chunk of nearly the whole address space at order 0: no such memory */
+	if (__builtin_mul_overflow(maps * sizeof(unsigned long), words, &bytes) ||
+	    __builtin_add_overflow(bytes, sizeof(struct gen_pool_chunk), &bytes))
+		return NULL;
 	c = gp_meta_zalloc(bytes, nid, &placed);
 	if (!c)
 		return NULL;

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,31 @@ static void chunk_size_rounds_down_to_granules(void **state)
 	assert_true(gen_pool_has_addr(pool, 0x10fff, 1));
 	expect_free(pool, 0x10000, 0x1000);
 	destroy_empty(pool);
+}
+
+/*
+ * Found by fuzz_args: at order 0 a chunk of ULONG_MAX bytes has 2^64 - 1
+ * granules, whose word count once wrapped to 0, so add succeeded with no
+ * bitmap and alloc wrote past the chunk. Its bitmap cannot be allocated:
+ * add must say ENOMEM and change nothing.
+ */
+static void whole_address_space_chunk_is_enomem(void **state)
+{
+	unsigned int flags[] = { 0, GEN_POOL_STRICT, GEN_POOL_SPINLOCK };
+
+	(void)state;
+	for (unsigned int i = 0; i < 3; i++) {
+		struct gen_pool *pool = gen_pool_create_flags(0, -1, flags[i]);
+
+		assert_non_null(pool);
+		assert_int_equal(gen_pool_add(pool, 1, ULONG_MAX, -1), -ENOMEM);
+		assert_int_equal(gen_pool_size(pool), 0);
+		assert_int_equal(gen_pool_avail(pool), 0);
+		errno = 0;
+		assert_int_equal(gen_pool_alloc(pool, 1), 0);
+		assert_int_equal(errno, ENOMEM);
+		assert_int_equal(gen_pool_destroy(pool), 0);
+	}
 }
 
 static void chunks_searched_newest_first(void **state)
@@ -438,6 +464,7 @@ int main(void)
 		cmocka_unit_test(alloc_rounds_up_to_granules),
 		cmocka_unit_test(alloc_until_full_sets_enomem),
 		cmocka_unit_test(chunk_size_rounds_down_to_granules),
+		cmocka_unit_test(whole_address_space_chunk_is_enomem),
 		cmocka_unit_test(chunks_searched_newest_first),
 		cmocka_unit_test(avail_exact_after_allocs_and_frees),
 		cmocka_unit_test(destroy_null_returns_zero),
