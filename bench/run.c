@@ -105,6 +105,17 @@ uint64_t harness_thread_ops(const struct wl_thread *t)
 	return t->ops;
 }
 
+int wl_attach_empty(struct wl_run *run, bool fresh, char *why, size_t len)
+{
+	const struct wl_params *p = run->p;
+
+	run->fx = fixture_get(run->a, p->pool_bytes, p->order, 0, 1, fresh, why, len);
+	if (!run->fx)
+		return -1;
+	run->ctx = run->fx->ctx;
+	return 0;
+}
+
 void wl_counter(struct wl_run *run, const char *name, double value)
 {
 	if (run->nc < WL_MAX_COUNTERS)

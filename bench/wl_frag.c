@@ -37,12 +37,8 @@ struct frag_run {
 
 static int frag_setup(struct wl_run *run, char *why, size_t len)
 {
-	const struct wl_params *p = run->p;
-
-	run->fx = fixture_get(run->a, p->pool_bytes, p->order, 0, 1, true, why, len);
-	if (!run->fx)
+	if (wl_attach_empty(run, true, why, len))
 		return -1;
-	run->ctx = run->fx->ctx;
 	run->priv = calloc(1, sizeof(struct frag_run));
 	return run->priv ? 0 : -1;
 }

@@ -21,13 +21,7 @@ struct live_set {
 
 static int random_setup(struct wl_run *run, char *why, size_t len)
 {
-	const struct wl_params *p = run->p;
-
-	run->fx = fixture_get(run->a, p->pool_bytes, p->order, 0, 1, false, why, len);
-	if (!run->fx)
-		return -1;
-	run->ctx = run->fx->ctx;
-	return 0;
+	return wl_attach_empty(run, false, why, len);
 }
 
 static size_t random_bytes(struct wl_run *run, struct wl_thread *t)

@@ -21,13 +21,10 @@
 
 static int xfree_setup(struct wl_run *run, char *why, size_t len)
 {
-	const struct wl_params *p = run->p;
 	size_t pairs = (size_t)run->nthreads / 2, bytes = pairs * sizeof(struct ring);
 
-	run->fx = fixture_get(run->a, p->pool_bytes, p->order, 0, 1, false, why, len);
-	if (!run->fx)
+	if (wl_attach_empty(run, false, why, len))
 		return -1;
-	run->ctx = run->fx->ctx;
 	run->priv = aligned_alloc(64, bytes ? bytes : sizeof(struct ring));
 	if (!run->priv)
 		return -1;

@@ -103,6 +103,8 @@ static inline bool wl_sampled(struct wl_thread *t)
 }
 
 void wl_counter(struct wl_run *run, const char *name, double value);
+/* Give @run an empty pool of its params' size and order (a new one if @fresh). */
+int wl_attach_empty(struct wl_run *run, bool fresh, char *why, size_t len);
 /* Record a refused free: the run is reported as an error. */
 void wl_bad_free(struct wl_run *run, struct wl_thread *t, uintptr_t addr, size_t bytes);
 
