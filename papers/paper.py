@@ -690,21 +690,34 @@ def gen_threats_machine(d):
     return s + "."
 
 
+def load_before(d):
+    """The 1-minute load average when the first set started, before any
+    benchmark thread ran: the only sample that measures other load alone."""
+    first = None
+    for inv in d.res.get("invocations", []):
+        c = inv.get("context", {})
+        if c.get("load_avg") and (first is None or c.get("date", "") < first[0]):
+            first = (c.get("date", ""), c["load_avg"][0])
+    return first[1] if first else None
+
+
 def gen_threats_load(d):
     lo, hi = load_range(d)
+    before = load_before(d)
     cpus = d.res.get("machine", {}).get("cpus") or 1
     out = []
-    if hi is not None and hi > 0.5 * cpus:
-        out.append(f"**The machine was not idle.** The 1-minute load average was {lo:.2f} to "
-                   f"{hi:.2f} during the run, on {cpus} CPUs: other processes competed for the "
+    if before is not None and before > 0.5 * cpus:
+        out.append(f"**The machine was not idle.** The 1-minute load average was {before:.2f} "
+                   f"when the run started, on {cpus} CPUs: other processes competed for the "
                    f"CPUs the benchmark threads ran on. Every ratio is still taken between "
                    f"allocators measured in the same process, with repetitions interleaved at "
                    f"random (except the pool-size sweep), so the load hits them alike on "
                    f"average; but absolute rates, thread scaling and tail latencies are "
                    f"pessimistic and noisier than on an idle machine.")
     elif hi is not None:
-        out.append(f"The 1-minute load average was {lo:.2f} to {hi:.2f} during the run, on "
-                   f"{cpus} CPUs.")
+        out.append(f"The 1-minute load average was {before if before is not None else lo:.2f} "
+                   f"when the run started, on {cpus} CPUs, and at most {hi:.2f} during it, "
+                   f"which counts the benchmark's own threads (up to 16).")
     return " ".join(out)
 
 
