@@ -30,17 +30,19 @@ static void leave(struct gen_pool *pool)
 }
 
 /*
- * One allocation request. @algo NULL means the pool's default pair; @owner
+ * One allocation request. @pair.algo NULL means the pool's default pair; @owner
  * and @dma, when not NULL, receive the chunk's owner and the physical
  * address; @caller is the public call that refusals are reported as.
  */
 struct alloc_req {
-	genpool_algo_t algo;
-	void *data;
+	struct gp_algo_pair pair;
 	void **owner;
 	dma_addr_t *dma;
 	const char *caller;
 };
+
+/* The pair of a request that names no algorithm: the pool's, read at the walk. */
+#define POOL_DEFAULT { NULL, NULL, NULL }
 
 /* Walk the chunks with @pair; 0 when no chunk has room. */
 static unsigned long alloc_rcu(struct gen_pool *pool, unsigned long nbits,
@@ -73,7 +75,7 @@ static unsigned long alloc_rcu(struct gen_pool *pool, unsigned long nbits,
  */
 static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct alloc_req *req)
 {
-	struct gp_algo_pair pair = { req->algo, req->data, NULL };
+	struct gp_algo_pair pair = req->pair;
 	unsigned long nbits, addr;
 	const char *why;
 
@@ -97,16 +99,10 @@ static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct a
 	return addr;
 }
 
-/* An algorithm passed explicitly: NULL means first fit, as in set_algo. */
-static genpool_algo_t explicit_algo(genpool_algo_t algo)
-{
-	return algo ? algo : gen_pool_first_fit;
-}
-
 unsigned long gen_pool_alloc_algo_owner(struct gen_pool *pool, size_t size, genpool_algo_t algo,
 					void *data, void **owner)
 {
-	struct alloc_req req = { explicit_algo(algo), algo ? data : NULL, owner, NULL, __func__ };
+	struct alloc_req req = { gp_algo_named(algo, data), owner, NULL, __func__ };
 
 	return do_alloc(pool, size, &req);
 }
@@ -114,21 +110,21 @@ unsigned long gen_pool_alloc_algo_owner(struct gen_pool *pool, size_t size, genp
 unsigned long gen_pool_alloc_algo(struct gen_pool *pool, size_t size, genpool_algo_t algo,
 				  void *data)
 {
-	struct alloc_req req = { explicit_algo(algo), algo ? data : NULL, NULL, NULL, __func__ };
+	struct alloc_req req = { gp_algo_named(algo, data), NULL, NULL, __func__ };
 
 	return do_alloc(pool, size, &req);
 }
 
 unsigned long gen_pool_alloc_owner(struct gen_pool *pool, size_t size, void **owner)
 {
-	struct alloc_req req = { NULL, NULL, owner, NULL, __func__ };
+	struct alloc_req req = { POOL_DEFAULT, owner, NULL, __func__ };
 
 	return do_alloc(pool, size, &req);
 }
 
 unsigned long gen_pool_alloc(struct gen_pool *pool, size_t size)
 {
-	struct alloc_req req = { NULL, NULL, NULL, NULL, __func__ };
+	struct alloc_req req = { POOL_DEFAULT, NULL, NULL, __func__ };
 
 	return do_alloc(pool, size, &req);
 }
@@ -146,14 +142,14 @@ static void *dma_alloc(struct gen_pool *pool, size_t size, const struct alloc_re
 void *gen_pool_dma_alloc_algo(struct gen_pool *pool, size_t size, dma_addr_t *dma,
 			      genpool_algo_t algo, void *data)
 {
-	struct alloc_req req = { explicit_algo(algo), algo ? data : NULL, NULL, dma, __func__ };
+	struct alloc_req req = { gp_algo_named(algo, data), NULL, dma, __func__ };
 
 	return dma_alloc(pool, size, &req, false);
 }
 
 void *gen_pool_dma_alloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 {
-	struct alloc_req req = { NULL, NULL, NULL, dma, __func__ };
+	struct alloc_req req = { POOL_DEFAULT, NULL, dma, __func__ };
 
 	return dma_alloc(pool, size, &req, false);
 }
@@ -161,14 +157,14 @@ void *gen_pool_dma_alloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 void *gen_pool_dma_zalloc_algo(struct gen_pool *pool, size_t size, dma_addr_t *dma,
 			       genpool_algo_t algo, void *data)
 {
-	struct alloc_req req = { explicit_algo(algo), algo ? data : NULL, NULL, dma, __func__ };
+	struct alloc_req req = { gp_algo_named(algo, data), NULL, dma, __func__ };
 
 	return dma_alloc(pool, size, &req, true);
 }
 
 void *gen_pool_dma_zalloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 {
-	struct alloc_req req = { NULL, NULL, NULL, dma, __func__ };
+	struct alloc_req req = { POOL_DEFAULT, NULL, dma, __func__ };
 
 	return dma_alloc(pool, size, &req, true);
 }
@@ -176,7 +172,7 @@ void *gen_pool_dma_zalloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
 {
 	struct genpool_data_align data = { .align = align };
-	struct alloc_req req = { gen_pool_first_fit_align, &data, NULL, dma, __func__ };
+	struct alloc_req req = { { gen_pool_first_fit_align, &data, NULL }, NULL, dma, __func__ };
 
 	return dma_alloc(pool, size, &req, false);
 }
@@ -184,7 +180,7 @@ void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *d
 void *gen_pool_dma_zalloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
 {
 	struct genpool_data_align data = { .align = align };
-	struct alloc_req req = { gen_pool_first_fit_align, &data, NULL, dma, __func__ };
+	struct alloc_req req = { { gen_pool_first_fit_align, &data, NULL }, NULL, dma, __func__ };
 
 	return dma_alloc(pool, size, &req, true);
 }

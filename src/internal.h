@@ -115,6 +115,16 @@ unsigned long gp_chunk_outstanding(const struct gen_pool *pool,
 const char *gp_algo_check(const struct gen_pool *pool, genpool_algo_t algo,
 			  const void *data) GP_HIDDEN;
 
+/*
+ * An algorithm named by a caller (set_algo, alloc_algo and the dma _algo
+ * calls): NULL means first fit, and then the caller's data is ignored.
+ */
+static inline struct gp_algo_pair gp_algo_named(genpool_algo_t algo, void *data)
+{
+	return algo ? (struct gp_algo_pair){ algo, data, NULL }
+		    : (struct gp_algo_pair){ gen_pool_first_fit, NULL, NULL };
+}
+
 /* pool.c */
 void gp_pool_lock(struct gen_pool *pool) GP_HIDDEN;
 void gp_pool_unlock(struct gen_pool *pool) GP_HIDDEN;

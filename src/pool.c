@@ -211,17 +211,15 @@ struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool)
 
 void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 {
-	struct gp_algo_pair *pair, *old;
+	struct gp_algo_pair *pair, *old, named = gp_algo_named(algo, data);
 	const char *why;
 
 	if (!pool) {
 		GP_REFUSE(EINVAL, "pool is NULL");
 		return;
 	}
-	if (!algo) {
-		algo = gen_pool_first_fit;
-		data = NULL;
-	}
+	algo = named.algo;
+	data = named.data;
 	why = gp_algo_check(pool, algo, data);
 	if (why) {
 		GP_REFUSE(EINVAL, "%s; algorithm unchanged", why);
