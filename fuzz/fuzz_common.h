@@ -159,6 +159,19 @@ static inline void fz_install_handler(void)
 	gen_pool_set_error_handler(fz_on_error, &fz_rep);
 }
 
+/*
+ * libFuzzer's start-up hook, shared by both targets (each is one translation
+ * unit, so the header defines it once per program): install the handler.
+ */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_install_handler();
+	return 0;
+}
+
 static inline void fz_rep_reset(void)
 {
 	fz_rep.calls = 0;
@@ -216,28 +229,30 @@ static inline unsigned long fz_count_set(const unsigned long *map, unsigned long
 	return n;
 }
 
-/* True when all of [first, first + n) is clear and lies inside [0, nbits). */
-static inline bool fz_run_free(const unsigned long *map, unsigned long nbits, unsigned long first,
-			       unsigned long n)
+/* True when all of [first, first + n) lies inside [0, nbits) and is @set. */
+static inline bool fz_run_all(const unsigned long *map, unsigned long nbits, unsigned long first,
+			      unsigned long n, bool set)
 {
 	if (first >= nbits || n > nbits - first)
 		return false;
 	for (unsigned long i = first; i < first + n; i++)
-		if (fz_test(map, i))
+		if (fz_test(map, i) != set)
 			return false;
 	return true;
+}
+
+/* True when all of [first, first + n) is clear and lies inside [0, nbits). */
+static inline bool fz_run_free(const unsigned long *map, unsigned long nbits, unsigned long first,
+			       unsigned long n)
+{
+	return fz_run_all(map, nbits, first, n, false);
 }
 
 /* True when all of [first, first + n) is set and lies inside [0, nbits). */
 static inline bool fz_run_set(const unsigned long *map, unsigned long nbits, unsigned long first,
 			      unsigned long n)
 {
-	if (first >= nbits || n > nbits - first)
-		return false;
-	for (unsigned long i = first; i < first + n; i++)
-		if (!fz_test(map, i))
-			return false;
-	return true;
+	return fz_run_all(map, nbits, first, n, true);
 }
 
 /* ------------------------------------------------------------------------ */

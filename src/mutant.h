@@ -5,7 +5,7 @@
  * `meson setup -Dmutants=true` builds, besides the real library, one static
  * library per mutant with -DGP_MUTANT_ID=<id>; suite "mutants" runs the
  * stress harness against each and fails if the harness, ThreadSanitizer or
- * an internal check does not catch it within 60 s (stress/mutant_check.sh).
+ * an internal check does not catch it within 60 s (stress/expect_caught.sh).
  * In every other build GP_MUTANT_ID is 0 and GP_MUTANT(id) is a constant
  * false, so the mutant branches compile away.
  */

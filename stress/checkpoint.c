@@ -28,8 +28,14 @@
 static pthread_mutex_t park_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t park_workers = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t park_ctl = PTHREAD_COND_INITIALIZER;
+/*
+ * park_req is written under park_mu and read by workers without it, relaxed:
+ * it only tells a worker to take the mutex. The mutex and the condition
+ * variables order everything a checkpoint reads after the workers' last
+ * operations, and the workers' next operations after the checkpoint.
+ */
 static int park_req;
-static unsigned int parked, active;
+static unsigned int parked, active; /* under park_mu */
 
 void st_park_init(void)
 {
