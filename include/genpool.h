@@ -102,12 +102,23 @@ GENPOOL_API struct gen_pool *gen_pool_create(int min_alloc_order, int nid);
 #define GEN_POOL_SPINLOCK 0x1u
 /** GEN_POOL_STRICT - track allocation boundaries: a wrong-size free is refused */
 #define GEN_POOL_STRICT 0x2u
+/**
+ * GEN_POOL_THREAD_CACHE - serve small sizes from per-thread magazines.
+ * Requests of 1 up to a configurable number of granules (gen_pool_cache_
+ * configure) are served from and returned to the calling thread's cache;
+ * full and empty magazines move through a lock-free per-pool depot. A
+ * cache pool tracks allocation boundaries as GEN_POOL_STRICT does (a cache
+ * must know what it takes back), so a wrong-size free is refused.
+ */
+#define GEN_POOL_THREAD_CACHE 0x4u
 
 /**
  * gen_pool_create_flags - create a pool with extension flags
  * @min_alloc_order: as gen_pool_create()
  * @nid: as gen_pool_create()
- * @flags: a combination of GEN_POOL_SPINLOCK and GEN_POOL_STRICT
+ * @flags: a combination of GEN_POOL_SPINLOCK, GEN_POOL_STRICT and
+ *         GEN_POOL_THREAD_CACHE (SPINLOCK and THREAD_CACHE together are
+ *         refused: the baseline has no caches)
  *
  * Returns the pool, or NULL with errno EINVAL (unknown flag) or as
  * gen_pool_create().
@@ -273,6 +284,18 @@ GENPOOL_API unsigned long gen_pool_first_fit_order_align(unsigned long *map, uns
 GENPOOL_API unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size,
 					    unsigned long start, unsigned int nr, void *data,
 					    struct gen_pool *pool, unsigned long start_addr);
+/**
+ * gen_pool_scalable_fit - first fit from the calling thread's own region
+ *
+ * Each thread starts its search at its own slot of the chunk, so threads
+ * that allocate at once claim different cache lines; the search wraps
+ * around to the chunk start before giving up, so it fails only where
+ * first fit would fail too. Called with a map that is not a pool chunk's
+ * (a custom algorithm passing its own bitmap), it is plain first fit.
+ */
+GENPOOL_API unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned long size,
+						unsigned long start, unsigned int nr, void *data,
+						struct gen_pool *pool, unsigned long start_addr);
 
 /* Chunk accessors, for gen_pool_for_each_chunk() callbacks. */
 GENPOOL_API unsigned long gen_pool_chunk_start(const struct gen_pool_chunk *chunk);
@@ -280,6 +303,35 @@ GENPOOL_API unsigned long gen_pool_chunk_start(const struct gen_pool_chunk *chun
 GENPOOL_API unsigned long gen_pool_chunk_end(const struct gen_pool_chunk *chunk);
 GENPOOL_API phys_addr_t gen_pool_chunk_phys(const struct gen_pool_chunk *chunk);
 GENPOOL_API void *gen_pool_chunk_owner(const struct gen_pool_chunk *chunk);
+
+/* ------------------------------------------------------------------------ */
+/* Thread caches (GEN_POOL_THREAD_CACHE pools)                              */
+
+/**
+ * gen_pool_cache_configure - set a cache pool's size classes and magazine size
+ * @pool: a pool created with GEN_POOL_THREAD_CACHE
+ * @max_granules: requests of 1..@max_granules granules are cached (1..64)
+ * @rounds: ranges per magazine (1..256)
+ *
+ * Only before the pool's first cached allocation or free. Each thread may hold up
+ * to 2 magazines per class, so the space a thread's cache can strand is at
+ * most 2 x @rounds x (1 + 2 + ... + @max_granules) granules.
+ * Returns 0, -EINVAL (not a cache pool, or a value out of range) or
+ * -EBUSY (a cache is already in use).
+ */
+GENPOOL_API int gen_pool_cache_configure(struct gen_pool *pool, unsigned int max_granules,
+					 unsigned int rounds);
+
+/**
+ * gen_pool_cache_flush - return cached ranges to the pool's bitmaps
+ * @pool: the pool; a pool without caches is a no-op
+ *
+ * Returns the calling thread's cache and the depot at once; every other
+ * thread's cache is returned at that thread's next call on @pool or at its
+ * exit (a thread's cache is touched only by its thread, without atomics).
+ * gen_pool_destroy returns all caches first.
+ */
+GENPOOL_API void gen_pool_cache_flush(struct gen_pool *pool);
 
 /* ------------------------------------------------------------------------ */
 /* Error reporting                                                          */

@@ -8,11 +8,35 @@
  * Data that would make the kernel hang or misbehave (align 0 or not a power
  * of two, a fixed offset inside a granule) makes these return "no fit";
  * the pool refuses it with EINVAL before calling them (gp_algo_check).
+ *
+ * Called by the pool on a chunk's live bitmap, they search through the
+ * chunk's summary (summary.h), skipping full regions; called on any other
+ * map (a custom algorithm passing its own bitmap) they scan it plainly.
+ * Either way the answer is the same at quiescence.
  */
 #include <limits.h>
 
 #include "bitmap.h"
 #include "internal.h"
+
+__thread const struct gen_pool_chunk *gp_search_chunk __attribute__((tls_model("initial-exec")));
+
+/* The summary of @map if it is the bitmap of the chunk being searched. */
+static const struct gp_summary *summary_of(const unsigned long *map, unsigned long size)
+{
+	const struct gen_pool_chunk *c = gp_search_chunk;
+
+	return c && c->bits == map && c->nbits == size ? &c->sum : NULL;
+}
+
+/* Kernel bitmap_find_next_zero_area_off() on @map, through its summary if any. */
+static unsigned long find_area(const unsigned long *map, unsigned long size, unsigned long start,
+			       unsigned long nr, unsigned long align_mask,
+			       unsigned long align_offset)
+{
+	return gp_sum_find_zero_area(summary_of(map, size), map, size, start, nr, align_mask,
+				     align_offset);
+}
 
 static unsigned long roundup_pow_of_two(unsigned long n)
 {
@@ -31,7 +55,7 @@ unsigned long gen_pool_first_fit(unsigned long *map, unsigned long size, unsigne
 	(void)data;
 	(void)pool;
 	(void)start_addr;
-	return gp_bitmap_find_zero_area(map, size, start, nr, 0, 0);
+	return find_area(map, size, start, nr, 0, 0);
 }
 
 unsigned long gen_pool_first_fit_align(unsigned long *map, unsigned long size,
@@ -48,7 +72,7 @@ unsigned long gen_pool_first_fit_align(unsigned long *map, unsigned long size,
 	align = (unsigned long)alignment->align;
 	mask = ((align + (1UL << order) - 1) >> order) - 1;
 	offset = (start_addr & (align - 1)) >> order;
-	return gp_bitmap_find_zero_area(map, size, start, nr, mask, offset);
+	return find_area(map, size, start, nr, mask, offset);
 }
 
 unsigned long gen_pool_fixed_alloc(unsigned long *map, unsigned long size, unsigned long start,
@@ -62,7 +86,7 @@ unsigned long gen_pool_fixed_alloc(unsigned long *map, unsigned long size, unsig
 	if (!fixed || !pool || (fixed->offset & ((1UL << pool->min_alloc_order) - 1)))
 		return size;
 	offset_bit = fixed->offset >> pool->min_alloc_order;
-	bit = gp_bitmap_find_zero_area(map, size, start + offset_bit, nr, 0, 0);
+	bit = find_area(map, size, start + offset_bit, nr, 0, 0);
 	return bit == offset_bit ? bit : size;
 }
 
@@ -73,7 +97,7 @@ unsigned long gen_pool_first_fit_order_align(unsigned long *map, unsigned long s
 	(void)data;
 	(void)pool;
 	(void)start_addr;
-	return gp_bitmap_find_zero_area(map, size, start, nr, roundup_pow_of_two(nr) - 1, 0);
+	return find_area(map, size, start, nr, roundup_pow_of_two(nr) - 1, 0);
 }
 
 /* Smallest free hole that fits @nr; ties go to the lowest address. */
@@ -86,7 +110,7 @@ unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size, unsigned
 	(void)data;
 	(void)pool;
 	(void)start_addr;
-	index = gp_bitmap_find_zero_area(map, size, start, nr, 0, 0);
+	index = find_area(map, size, start, nr, 0, 0);
 	while (index < size) {
 		next = gp_bitmap_find_next_bit(map, size, index + nr);
 		if (next - index < best_len) {
@@ -95,9 +119,52 @@ unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size, unsigned
 			if (best_len == nr)
 				return best;
 		}
-		index = gp_bitmap_find_zero_area(map, size, next + 1, nr, 0, 0);
+		index = find_area(map, size, next + 1, nr, 0, 0);
 	}
 	return best;
+}
+
+/*
+ * Where the calling thread starts in a chunk of @size granules: slots are
+ * spread over the chunk, a multiple of 512 granules apart (512 bits = one
+ * 64-byte line of bitmap words), so threads allocating at once claim bits in
+ * different lines of the bitmap and, with 32768 or more granules apart,
+ * different lines of the first summary level too (sbitmap's lesson).
+ */
+#define GP_HINT_ALIGN 512UL
+#define GP_HINT_SLOTS 64UL
+static unsigned long thread_hint(unsigned long size)
+{
+	unsigned long stride = size / GP_HINT_SLOTS & ~(GP_HINT_ALIGN - 1);
+
+	if (stride < GP_HINT_ALIGN)
+		stride = GP_HINT_ALIGN;
+	return (gp_thread_slot() % GP_HINT_SLOTS) * stride % size & ~(GP_HINT_ALIGN - 1);
+}
+
+/*
+ * First fit from the thread's own start, then first fit from @start (0 on a
+ * first try, the failed position on a retry): the second pass covers the
+ * whole chunk from @start, so this fails only where first fit fails.
+ */
+unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned long size, unsigned long start,
+				    unsigned int nr, void *data, struct gen_pool *pool,
+				    unsigned long start_addr)
+{
+	unsigned long hint, bit;
+
+	(void)data;
+	(void)pool;
+	(void)start_addr;
+	if (summary_of(map, size)) {
+		hint = thread_hint(size);
+		if (hint > start) {
+			bit = find_area(map, size, hint, nr, 0, 0);
+			if (bit < size && nr <= size - bit)
+				return bit;
+		}
+	}
+	return find_area(map, size, start, nr, 0, 0);
 }
 
 /*

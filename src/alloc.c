@@ -42,42 +42,92 @@ struct alloc_req {
 };
 
 /* The pair of a request that names no algorithm: the pool's, read at the walk. */
-#define POOL_DEFAULT { NULL, NULL, NULL }
+#define POOL_DEFAULT { .algo = NULL }
+
+/* Tell the request's caller where @addr came from. */
+static void fill_out(const struct alloc_req *req, const struct gen_pool_chunk *c,
+		     unsigned long addr)
+{
+	if (req->owner)
+		*req->owner = c->owner;
+	if (req->dma)
+		*req->dma = c->phys_addr + (addr - c->start_addr);
+}
 
 /* Walk the chunks with @pair; 0 when no chunk has room. */
-static unsigned long alloc_rcu(struct gen_pool *pool, unsigned long nbits,
-			       const struct gp_algo_pair *pair, const struct alloc_req *req)
+static unsigned long walk_rcu(struct gen_pool *pool, unsigned long nbits,
+			      const struct gp_algo_pair *pair, bool live,
+			      struct gen_pool_chunk **chunk)
 {
 	struct gen_pool_chunk *c;
 	unsigned long addr;
 
 	for (c = gp_chunk_first_rcu(pool); c; c = gp_chunk_next_rcu(c)) {
 		GP_TESTPOINT(GP_TP_ALLOC_WALK);
-		addr = gp_chunk_alloc_rcu(pool, c, nbits, pair->algo, pair->data);
+		addr = gp_chunk_alloc_rcu(pool, c, nbits, pair->algo, pair->data, live);
 		if (addr) {
-			/* read here, inside the section that found the chunk */
-			if (req->owner)
-				*req->owner = c->owner;
-			if (req->dma)
-				*req->dma = c->phys_addr + (addr - c->start_addr);
+			*chunk = c;
 			return addr;
 		}
 	}
 	return 0;
 }
 
+unsigned long gp_pool_alloc_raw(struct gen_pool *pool, unsigned long nbits, bool live,
+				struct gen_pool_chunk **chunk)
+{
+	const struct gp_algo_pair pair = { .algo = gen_pool_scalable_fit };
+	unsigned long addr;
+
+	enter(pool);
+	addr = walk_rcu(pool, nbits, &pair, live, chunk);
+	leave(pool);
+	return addr;
+}
+
+/* The uncached allocation: the walk, in one read section with the pair. */
+static unsigned long alloc_walk(struct gen_pool *pool, unsigned long nbits,
+				const struct alloc_req *req, const char **why)
+{
+	struct gp_algo_pair pair = req->pair;
+	struct gen_pool_chunk *c;
+	unsigned long addr = 0;
+
+	enter(pool);
+	if (!pair.algo)
+		pair = gp_pool_algo_rcu(pool);
+	*why = gp_algo_check(pool, pair.algo, pair.data);
+	if (!*why)
+		addr = walk_rcu(pool, nbits, &pair, true, &c);
+	/* read here, inside the section that found the chunk */
+	if (addr)
+		fill_out(req, c, addr);
+	leave(pool);
+	return addr;
+}
+
 /* Refusals of an alloc call: reported as @caller's, 0 with errno set. */
 #define REFUSE_ALLOC(caller, ...) ((unsigned long)gp_refuse_null(EINVAL, (caller), __VA_ARGS__))
 
+/* Does @req go through @pool's thread cache? Only the default algorithm does. */
+static bool cached_request(struct gen_pool *pool, unsigned long nbits,
+			   const struct alloc_req *req)
+{
+	/* relaxed: set_algo's store is ordered before this call by the caller */
+	return pool->tcache && !req->pair.algo && gp_atomic_load_relaxed(&pool->cache_default) &&
+	       gp_tcache_serves(pool, nbits);
+}
+
 /*
  * The default pair is read inside the read section, so that algo and data
- * come from the same gen_pool_set_algo().
+ * come from the same gen_pool_set_algo(). A cache pool that would fail
+ * first returns its own cache and the depot to the bitmaps and tries again.
  */
 static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct alloc_req *req)
 {
-	struct gp_algo_pair pair = req->pair;
+	struct gen_pool_chunk *c;
 	unsigned long nbits, addr;
-	const char *why;
+	const char *why = NULL;
 
 	if (req->owner)
 		*req->owner = NULL;
@@ -86,12 +136,17 @@ static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct a
 	nbits = gp_pool_granules(pool, size);
 	if (!nbits)
 		return REFUSE_ALLOC(req->caller, "size %zu is 0 or too large", size);
-	enter(pool);
-	if (!pair.algo)
-		pair = gp_pool_algo_rcu(pool);
-	why = gp_algo_check(pool, pair.algo, pair.data);
-	addr = why ? 0 : alloc_rcu(pool, nbits, &pair, req);
-	leave(pool);
+	if (cached_request(pool, nbits, req)) {
+		addr = gp_tcache_alloc(pool, nbits, &c);
+		if (addr)
+			fill_out(req, c, addr);
+	} else {
+		addr = alloc_walk(pool, nbits, req, &why);
+		if (!addr && !why && pool->tcache) {
+			gp_tcache_flush(pool);
+			addr = alloc_walk(pool, nbits, req, &why);
+		}
+	}
 	if (why)
 		return REFUSE_ALLOC(req->caller, "%s", why);
 	if (!addr)
@@ -172,7 +227,7 @@ void *gen_pool_dma_zalloc(struct gen_pool *pool, size_t size, dma_addr_t *dma)
 void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
 {
 	struct genpool_data_align data = { .align = align };
-	struct alloc_req req = { { gen_pool_first_fit_align, &data, NULL }, NULL, dma, __func__ };
+	struct alloc_req req = { { .algo = gen_pool_first_fit_align, .data = &data }, NULL, dma, __func__ };
 
 	return dma_alloc(pool, size, &req, false);
 }
@@ -180,35 +235,69 @@ void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *d
 void *gen_pool_dma_zalloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma, int align)
 {
 	struct genpool_data_align data = { .align = align };
-	struct alloc_req req = { { gen_pool_first_fit_align, &data, NULL }, NULL, dma, __func__ };
+	struct alloc_req req = { { .algo = gen_pool_first_fit_align, .data = &data }, NULL, dma, __func__ };
 
 	return dma_alloc(pool, size, &req, true);
+}
+
+/* Check a free's range against the chunk @c holding @addr; message on refusal. */
+static const char *check_in_chunk(const struct gen_pool *pool, const struct gen_pool_chunk *c,
+				  unsigned long addr, unsigned long nbits, unsigned long *bit)
+{
+	unsigned long off = addr - c->start_addr;
+
+	if (off & ((1UL << pool->min_alloc_order) - 1))
+		return "is not on a granule boundary";
+	*bit = off >> pool->min_alloc_order;
+	if (nbits > c->nbits - *bit)
+		return "runs past the end of its chunk";
+	return NULL;
 }
 
 /* Find and check the chunk and bit range of a free; message on refusal. */
 static const char *locate_rcu(struct gen_pool *pool, unsigned long addr, unsigned long nbits,
 			      struct gen_pool_chunk **chunk, unsigned long *bit)
 {
-	unsigned long off;
-
-	*chunk = gp_chunk_find_rcu(pool, addr);
+	*chunk = gp_index_find_rcu(pool, addr);
 	if (!*chunk)
 		return "is in no chunk";
-	off = addr - (*chunk)->start_addr;
-	if (off & ((1UL << pool->min_alloc_order) - 1))
-		return "is not on a granule boundary";
-	*bit = off >> pool->min_alloc_order;
-	if (nbits > (*chunk)->nbits - *bit)
-		return "runs past the end of its chunk";
-	return NULL;
+	return check_in_chunk(pool, *chunk, addr, nbits, bit);
+}
+
+/*
+ * The free itself; -EINVAL with *why set, or -EINVAL alone for a range not
+ * (exactly) allocated. A cached size whose chunk the thread's cache knows
+ * needs no read section; the rest locates the chunk inside one.
+ */
+static int do_free(struct gen_pool *pool, unsigned long addr, unsigned long nbits,
+		   struct gen_pool_chunk **c, const char **why)
+{
+	bool cached = pool->tcache && gp_tcache_serves(pool, nbits);
+	unsigned long bit = 0;
+	int err = 0;
+
+	*c = cached ? gp_tcache_chunk_of(pool, addr) : NULL;
+	if (*c) {
+		*why = check_in_chunk(pool, *c, addr, nbits, &bit);
+	} else {
+		enter(pool);
+		*why = locate_rcu(pool, addr, nbits, c, &bit);
+		if (!*why && !cached)
+			err = gp_chunk_free_rcu(pool, *c, bit, nbits);
+		leave(pool);
+	}
+	if (*why)
+		return -EINVAL;
+	/* outside the section: chunks live as long as the pool */
+	return cached ? gp_tcache_free(pool, *c, bit, nbits) : err;
 }
 
 int gen_pool_free_owner(struct gen_pool *pool, unsigned long addr, size_t size, void **owner)
 {
 	struct gen_pool_chunk *c = NULL;
-	unsigned long nbits, bit = 0;
-	const char *why;
-	int err = 0;
+	const char *why = NULL;
+	unsigned long nbits;
+	int err;
 
 	if (owner)
 		*owner = NULL;
@@ -217,16 +306,12 @@ int gen_pool_free_owner(struct gen_pool *pool, unsigned long addr, size_t size, 
 	nbits = gp_pool_granules(pool, size);
 	if (!nbits)
 		return GP_REFUSE(EINVAL, "size %zu is 0 or too large", size);
-	enter(pool);
-	why = locate_rcu(pool, addr, nbits, &c, &bit);
-	if (!why)
-		err = gp_chunk_free_rcu(pool, c, bit, nbits);
-	leave(pool);
+	err = do_free(pool, addr, nbits, &c, &why);
 	if (why)
 		return GP_REFUSE(EINVAL, "range 0x%lx + %zu %s", addr, size, why);
 	if (err)
 		return GP_REFUSE(EINVAL, "range 0x%lx + %zu is %s", addr, size,
-				 (pool->flags & GEN_POOL_STRICT) ?
+				 (pool->flags & GP_BOUNDARY_FLAGS) ?
 					 "not exactly one live allocation" :
 					 "already free in part or whole (double free)");
 	if (owner)

@@ -28,6 +28,7 @@
 
 #include "atomic.h"
 #include "mutant.h"
+#include "summary.h"
 #include "testpoint.h"
 
 /*
@@ -84,14 +85,21 @@ unsigned long gp_bitmap_find_next_zero_bit(const unsigned long *map, unsigned lo
 	return find_next(map, size, start, ~0UL);
 }
 
-unsigned long gp_bitmap_find_zero_area(const unsigned long *map, unsigned long size,
-				       unsigned long start, unsigned long nr,
-				       unsigned long align_mask, unsigned long align_offset)
+/* First clear bit at or after @start: through the summary when there is one. */
+static unsigned long next_zero(const struct gp_summary *sum, const unsigned long *map,
+			       unsigned long size, unsigned long start)
+{
+	return sum ? gp_sum_find_zero(sum, start) : gp_bitmap_find_next_zero_bit(map, size, start);
+}
+
+unsigned long gp_sum_find_zero_area(const struct gp_summary *sum, const unsigned long *map,
+				    unsigned long size, unsigned long start, unsigned long nr,
+				    unsigned long align_mask, unsigned long align_offset)
 {
 	unsigned long index, end, busy;
 
 	for (;;) {
-		index = gp_bitmap_find_next_zero_bit(map, size, start);
+		index = next_zero(sum, map, size, start);
 		index = ((index + align_offset + align_mask) & ~align_mask) - align_offset;
 		end = index + nr;
 		if (end < index)
@@ -103,6 +111,13 @@ unsigned long gp_bitmap_find_zero_area(const unsigned long *map, unsigned long s
 			return index;
 		start = busy + 1;
 	}
+}
+
+unsigned long gp_bitmap_find_zero_area(const unsigned long *map, unsigned long size,
+				       unsigned long start, unsigned long nr,
+				       unsigned long align_mask, unsigned long align_offset)
+{
+	return gp_sum_find_zero_area(NULL, map, size, start, nr, align_mask, align_offset);
 }
 
 bool gp_bitmap_range_set(const unsigned long *map, unsigned long start, unsigned long nr)
@@ -140,8 +155,15 @@ unsigned long gp_bitmap_weight(const unsigned long *map, unsigned long size)
 	return n;
 }
 
-/* Set @mask in *w if none of it is set. I1. */
-static bool claim_word(unsigned long *w, unsigned long mask)
+/* Bitmap word @word of @sum may have changed fullness (value now @v). */
+static void note_word(struct gp_summary *sum, unsigned long word, unsigned long v, bool was_full)
+{
+	if (sum && gp_sum_word_full(sum, word, v) != was_full)
+		gp_sum_sync(sum, word);
+}
+
+/* Set @mask in *w if none of it is set; *now = the new value. I1. */
+static bool claim_word(unsigned long *w, unsigned long mask, unsigned long *now)
 {
 	unsigned long old = gp_atomic_load_relaxed(w);
 
@@ -151,11 +173,12 @@ static bool claim_word(unsigned long *w, unsigned long mask)
 		/* acquire: pairs with the release in release_word() of the
 		 * range's previous owner, so its accesses happen before ours. */
 	} while (!gp_atomic_cas_acquire(w, &old, old | mask) && !GP_MUTANT(GP_MUT_CAS_RESULT));
+	*now = old | mask;
 	return true;
 }
 
-/* Clear @mask in *w if all of it is set. I1. */
-static bool release_word(unsigned long *w, unsigned long mask)
+/* Clear @mask in *w if all of it is set; *was = the old value. I1. */
+static bool release_word(unsigned long *w, unsigned long mask, unsigned long *was)
 {
 	unsigned long old = gp_atomic_load_relaxed(w);
 
@@ -169,17 +192,21 @@ static bool release_word(unsigned long *w, unsigned long mask)
 #else
 	} while (!gp_atomic_cas_release(w, &old, old & ~mask));
 #endif
+	*was = old;
 	return true;
 }
 
 /* Undo the words of [start, upto) that a failed claim set (I2). */
-static void undo_claim(unsigned long *map, unsigned long start, unsigned long upto)
+static void undo_claim(unsigned long *map, struct gp_summary *sum, unsigned long start,
+		       unsigned long upto)
 {
-	unsigned long pos = start, word, mask;
+	unsigned long pos = start, word, mask, old;
 
-	/* relaxed: these bits were ours alone and guarded no data. */
-	while (span_next(&pos, upto, &word, &mask))
-		gp_atomic_fetch_and_relaxed(&map[word], ~mask);
+	while (span_next(&pos, upto, &word, &mask)) {
+		/* relaxed: these bits were ours alone and guarded no data. */
+		old = gp_atomic_fetch_and_relaxed(&map[word], ~mask);
+		note_word(sum, word, old & ~mask, sum && gp_sum_word_full(sum, word, old));
+	}
 }
 
 /*
@@ -189,40 +216,47 @@ static void undo_claim(unsigned long *map, unsigned long start, unsigned long up
  * the window may already have a new owner, and the OR leaves it to them.
  * Sequential misuse never gets here: the pre-check refuses it untouched.
  */
-static void undo_release(unsigned long *map, unsigned long start, unsigned long upto)
+static void undo_release(unsigned long *map, struct gp_summary *sum, unsigned long start,
+			 unsigned long upto)
 {
-	unsigned long pos = start, word, mask;
+	unsigned long pos = start, word, mask, old;
 
-	while (span_next(&pos, upto, &word, &mask))
-		gp_atomic_fetch_or_relaxed(&map[word], mask);
+	while (span_next(&pos, upto, &word, &mask)) {
+		old = gp_atomic_fetch_or_relaxed(&map[word], mask);
+		note_word(sum, word, old | mask, sum && gp_sum_word_full(sum, word, old));
+	}
 }
 
-int gp_bitmap_claim_ll(unsigned long *map, unsigned long start, unsigned long nr)
+static int claim_ll(unsigned long *map, struct gp_summary *sum, unsigned long start,
+		    unsigned long nr)
 {
-	unsigned long pos = start, word, mask;
+	unsigned long pos = start, word, mask, now;
 
 	while (span_next(&pos, start + nr, &word, &mask)) {
-		if (!claim_word(&map[word], mask)) {
+		if (!claim_word(&map[word], mask, &now)) {
 			if (!GP_MUTANT(GP_MUT_NO_ROLLBACK))
-				undo_claim(map, start, word * GP_BITS_PER_LONG);
+				undo_claim(map, sum, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
+		note_word(sum, word, now, false); /* had a clear bit: was not full */
 		GP_TESTPOINT_IF(pos < start + nr, GP_TP_CLAIM_BETWEEN_WORDS);
 	}
 	return 0;
 }
 
-int gp_bitmap_release_ll(unsigned long *map, unsigned long start, unsigned long nr)
+static int release_ll(unsigned long *map, struct gp_summary *sum, unsigned long start,
+		      unsigned long nr)
 {
-	unsigned long pos = start, word, mask;
+	unsigned long pos = start, word, mask, was;
 
 	if (!gp_bitmap_range_set(map, start, nr))
 		return -EBUSY;
 	while (span_next(&pos, start + nr, &word, &mask)) {
-		if (!release_word(&map[word], mask)) {
-			undo_release(map, start, word * GP_BITS_PER_LONG);
+		if (!release_word(&map[word], mask, &was)) {
+			undo_release(map, sum, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
+		note_word(sum, word, was & ~mask, sum && gp_sum_word_full(sum, word, was));
 	}
 	return 0;
 }
@@ -231,27 +265,53 @@ int gp_bitmap_release_ll(unsigned long *map, unsigned long start, unsigned long 
  * Under the pool lock: if every bit of [start, start + nr) is clear (@set)
  * or set (!@set), flip them all with plain stores; else -EBUSY, unchanged.
  */
-static int flip_locked(unsigned long *map, unsigned long start, unsigned long nr, bool set)
+static int flip_locked(unsigned long *map, struct gp_summary *sum, unsigned long start,
+		       unsigned long nr, bool set)
 {
-	unsigned long pos = start, word, mask;
+	unsigned long pos = start, word, mask, old;
 
 	while (span_next(&pos, start + nr, &word, &mask))
 		if ((map[word] & mask) != (set ? 0 : mask))
 			return -EBUSY;
 	pos = start;
-	while (span_next(&pos, start + nr, &word, &mask))
-		map[word] ^= mask;
+	while (span_next(&pos, start + nr, &word, &mask)) {
+		old = map[word];
+		map[word] = old ^ mask;
+		note_word(sum, word, old ^ mask, sum && gp_sum_word_full(sum, word, old));
+	}
 	return 0;
+}
+
+int gp_bitmap_claim_ll(unsigned long *map, unsigned long start, unsigned long nr)
+{
+	return claim_ll(map, NULL, start, nr);
+}
+
+int gp_bitmap_release_ll(unsigned long *map, unsigned long start, unsigned long nr)
+{
+	return release_ll(map, NULL, start, nr);
 }
 
 int gp_bitmap_claim_locked(unsigned long *map, unsigned long start, unsigned long nr)
 {
-	return flip_locked(map, start, nr, true);
+	return flip_locked(map, NULL, start, nr, true);
 }
 
 int gp_bitmap_release_locked(unsigned long *map, unsigned long start, unsigned long nr)
 {
-	return flip_locked(map, start, nr, false);
+	return flip_locked(map, NULL, start, nr, false);
+}
+
+int gp_sum_claim(struct gp_summary *sum, unsigned long start, unsigned long nr, bool locked)
+{
+	return locked ? flip_locked(sum->level[0], sum, start, nr, true)
+		      : claim_ll(sum->level[0], sum, start, nr);
+}
+
+int gp_sum_release(struct gp_summary *sum, unsigned long start, unsigned long nr, bool locked)
+{
+	return locked ? flip_locked(sum->level[0], sum, start, nr, false)
+		      : release_ll(sum->level[0], sum, start, nr);
 }
 
 bool gp_bitmap_test_and_set_bit(unsigned long *map, unsigned long bit)

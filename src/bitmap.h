@@ -64,6 +64,18 @@ int gp_bitmap_release_ll(unsigned long *map, unsigned long start, unsigned long 
 int gp_bitmap_claim_locked(unsigned long *map, unsigned long start, unsigned long nr);
 int gp_bitmap_release_locked(unsigned long *map, unsigned long start, unsigned long nr);
 
+/*
+ * The same over a bitmap with summary levels (summary.h), kept in line with
+ * every change of a word's fullness; @locked picks the plain-store variant.
+ */
+struct gp_summary;
+int gp_sum_claim(struct gp_summary *sum, unsigned long start, unsigned long nr, bool locked);
+int gp_sum_release(struct gp_summary *sum, unsigned long start, unsigned long nr, bool locked);
+/* gp_bitmap_find_zero_area() searching through @sum (NULL: a plain scan). */
+unsigned long gp_sum_find_zero_area(const struct gp_summary *sum, const unsigned long *map,
+				    unsigned long size, unsigned long start, unsigned long nr,
+				    unsigned long align_mask, unsigned long align_offset);
+
 /* Single-bit test-and-set / test-and-clear (strict boundary maps). */
 bool gp_bitmap_test_and_set_bit(unsigned long *map, unsigned long bit);
 bool gp_bitmap_test_and_clear_bit(unsigned long *map, unsigned long bit);

@@ -11,13 +11,14 @@
  * which has the pool to itself, frees them), so a walk needs the read-side
  * section only for the algorithm pair and for later removal support.
  *
- * Accounting: @avail is decremented after a successful claim and
- * incremented after a successful release. Between the two it may be
- * transiently low (an allocation can then skip a chunk that just got room:
- * the momentary ENOMEM api.md allows) but it never goes stale: at
- * quiescence it equals the free bits times the granule size.
+ * Accounting: a claim adds its granules to the calling thread's shard of
+ * the pool's claimed count after it succeeds, a release subtracts them
+ * after it; gen_pool_avail sums the shards, exact at quiescence. There is
+ * no per-chunk counter: a chunk with no free granule is skipped on its
+ * summary's top word, and a chunk with too little room costs a search of
+ * the few words its summary shows as not full.
  *
- * Strict pools mark each live allocation's first granule in starts[] and
+ * Boundary pools (strict and cache pools) mark each live allocation's first granule in starts[] and
  * last granule in ends[]; only the allocation's holder touches those bits,
  * and the free's test-and-clear of its start bit is the point at which one
  * of two racing frees of the same allocation wins.
@@ -37,13 +38,15 @@ struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long a
 				    phys_addr_t phys, unsigned long nbits, int nid, void *owner)
 {
 	size_t words = GP_BITS_TO_LONGS(nbits);
-	size_t maps = (pool->flags & GEN_POOL_STRICT) ? 3 : 1;
+	size_t maps = (pool->flags & GP_BOUNDARY_FLAGS) ? 3 : 1;
 	size_t bytes;
 	struct gen_pool_chunk *c;
 	int placed;
 
 	/* a chunk of nearly the whole address space at order 0: no such memory */
-	if (__builtin_mul_overflow(maps * sizeof(unsigned long), words, &bytes) ||
+	if (__builtin_mul_overflow(maps, words, &bytes) ||
+	    __builtin_add_overflow(bytes, gp_sum_extra_words(nbits), &bytes) ||
+	    __builtin_mul_overflow(bytes, sizeof(unsigned long), &bytes) ||
 	    __builtin_add_overflow(bytes, sizeof(struct gen_pool_chunk), &bytes))
 		return NULL;
 	c = gp_meta_zalloc(bytes, nid, &placed);
@@ -56,11 +59,11 @@ struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long a
 	c->phys_addr = phys;
 	c->owner = owner;
 	c->nbits = nbits;
-	c->avail = nbits << pool->min_alloc_order;
 	if (maps == 3) {
 		c->starts = c->bits + words;
 		c->ends = c->starts + words;
 	}
+	gp_sum_init(&c->sum, c->bits, c->bits + maps * words, nbits);
 	return c;
 }
 
@@ -98,16 +101,6 @@ struct gen_pool_chunk *gp_chunk_next_rcu(struct gen_pool_chunk *chunk)
 #define for_each_chunk_rcu(c, pool)                                                          \
 	for ((c) = gp_chunk_first_rcu(pool); (c); (c) = gp_chunk_next_rcu(c))
 
-struct gen_pool_chunk *gp_chunk_find_rcu(struct gen_pool *pool, unsigned long addr)
-{
-	struct gen_pool_chunk *c;
-
-	for_each_chunk_rcu(c, pool)
-		if (addr >= c->start_addr && addr <= c->end_addr)
-			return c;
-	return NULL;
-}
-
 struct gen_pool_chunk *gp_chunk_overlap_locked(struct gen_pool *pool, unsigned long first,
 					       unsigned long last)
 {
@@ -122,17 +115,25 @@ struct gen_pool_chunk *gp_chunk_overlap_locked(struct gen_pool *pool, unsigned l
 static int claim(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 		 unsigned long nbits)
 {
-	if (pool->flags & GEN_POOL_SPINLOCK)
-		return gp_bitmap_claim_locked(c->bits, bit, nbits);
-	return gp_bitmap_claim_ll(c->bits, bit, nbits);
+	return gp_sum_claim(&c->sum, bit, nbits, pool->flags & GEN_POOL_SPINLOCK);
 }
 
 static int release(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 		   unsigned long nbits)
 {
-	if (pool->flags & GEN_POOL_SPINLOCK)
-		return gp_bitmap_release_locked(c->bits, bit, nbits);
-	return gp_bitmap_release_ll(c->bits, bit, nbits);
+	return gp_sum_release(&c->sum, bit, nbits, pool->flags & GEN_POOL_SPINLOCK);
+}
+
+/* Run @algo on @c, with the chunk named for the built-ins (algo.c). */
+static unsigned long search(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long start,
+			    unsigned long nbits, genpool_algo_t algo, void *data)
+{
+	unsigned long bit;
+
+	gp_search_chunk = c;
+	bit = algo(c->bits, c->nbits, start, (unsigned int)nbits, data, pool, c->start_addr);
+	gp_search_chunk = NULL;
+	return bit;
 }
 
 /*
@@ -140,11 +141,12 @@ static int release(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned lon
  * race (the claim met a bit set since the search) searches again from the
  * failed position, as the kernel does: the bits that stopped us now belong
  * to a thread that got further, so every retry follows someone's progress.
+ * @live false (a range going straight into a thread cache) leaves the
+ * start mark of a boundary pool clear.
  */
 unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c,
-				 unsigned long nbits, genpool_algo_t algo, void *data)
+				 unsigned long nbits, genpool_algo_t algo, void *data, bool live)
 {
-	unsigned long bytes = nbits << pool->min_alloc_order;
 	unsigned long bit = 0, failed = ~0UL, size = c->nbits;
 	unsigned int stuck = 0;
 
@@ -153,10 +155,10 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 
 	bit = carried < size ? carried : 0;
 #endif
-	if (bytes > gp_atomic_load_relaxed(&c->avail))
+	if (nbits > size || gp_sum_full(&c->sum))
 		return 0;
 	for (;;) {
-		bit = algo(c->bits, size, bit, (unsigned int)nbits, data, pool, c->start_addr);
+		bit = search(pool, c, bit, nbits, algo, data);
 		/* a custom algorithm may return a run that overhangs the end */
 		if (bit >= size || nbits > size - bit) {
 #if GP_MUTANT(GP_MUT_SEARCH_START)
@@ -177,11 +179,12 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 	}
 	if (c->starts) {
 		gp_bitmap_test_and_set_bit(c->ends, bit + nbits - 1);
-		gp_bitmap_test_and_set_bit(c->starts, bit);
+		if (live)
+			gp_bitmap_test_and_set_bit(c->starts, bit);
 	}
 	GP_TESTPOINT(GP_TP_ALLOC_BEFORE_AVAIL);
 	if (!GP_MUTANT(GP_MUT_NO_AVAIL))
-		gp_atomic_sub_relaxed(&c->avail, bytes);
+		gp_pool_account(pool, (long)nbits);
 	return c->start_addr + (bit << pool->min_alloc_order);
 }
 
@@ -195,37 +198,54 @@ static bool strict_bounds_match(const struct gen_pool_chunk *c, unsigned long bi
 	       gp_bitmap_find_next_bit(c->ends, last, bit) == last;
 }
 
-static int strict_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
-		       unsigned long nbits)
+/* Free into a thread cache: validate, then clear the start mark (see internal.h). */
+int gp_chunk_park(struct gen_pool_chunk *c, unsigned long bit, unsigned long nbits)
 {
 	if (!strict_bounds_match(c, bit, nbits))
 		return -EINVAL;
 	/* one of two racing frees of this allocation wins here */
-	if (!gp_bitmap_test_and_clear_bit(c->starts, bit))
-		return -EINVAL;
+	return gp_bitmap_test_and_clear_bit(c->starts, bit) ? 0 : -EINVAL;
+}
+
+void gp_chunk_unpark(struct gen_pool_chunk *c, unsigned long bit)
+{
+	GP_BUG_ON(gp_bitmap_test_and_set_bit(c->starts, bit));
+}
+
+/* Clear the end mark and the bits of a range whose start mark is clear. */
+static void release_unmarked(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+			     unsigned long nbits)
+{
 	gp_bitmap_test_and_clear_bit(c->ends, bit + nbits - 1);
 	GP_BUG_ON(release(pool, c, bit, nbits) != 0);
-	return 0;
+	GP_TESTPOINT(GP_TP_FREE_BEFORE_AVAIL);
+	gp_pool_account(pool, -(long)nbits);
+}
+
+void gp_chunk_release_parked(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+			     unsigned long nbits)
+{
+	release_unmarked(pool, c, bit, nbits);
 }
 
 /*
  * Return [bit, bit + nbits) of @c; the range is known to lie inside @c.
- * -EINVAL (pool unchanged) when a granule is already free or, in strict
+ * -EINVAL (pool unchanged) when a granule is already free or, in boundary
  * pools, the range is not exactly one allocation.
  */
 int gp_chunk_free_rcu(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 		      unsigned long nbits)
 {
-	int err;
-
-	if (c->starts)
-		err = strict_free(pool, c, bit, nbits);
-	else
-		err = release(pool, c, bit, nbits) ? -EINVAL : 0;
-	if (err)
-		return err;
+	if (c->starts) {
+		if (gp_chunk_park(c, bit, nbits))
+			return -EINVAL;
+		release_unmarked(pool, c, bit, nbits);
+		return 0;
+	}
+	if (release(pool, c, bit, nbits))
+		return -EINVAL;
 	GP_TESTPOINT(GP_TP_FREE_BEFORE_AVAIL);
-	gp_atomic_add_relaxed(&c->avail, nbits << pool->min_alloc_order);
+	gp_pool_account(pool, -(long)nbits);
 	return 0;
 }
 

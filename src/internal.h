@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "atomic.h"
 #include "genpool.h"
+#include "summary.h"
 
 #define GP_HIDDEN __attribute__((visibility("hidden")))
 
@@ -25,42 +27,81 @@
 			gp_bug(__FILE__, __func__, __LINE__, #cond);                        \
 	} while (0)
 
-#define GP_KNOWN_FLAGS (GEN_POOL_SPINLOCK | GEN_POOL_STRICT)
+#define GP_KNOWN_FLAGS (GEN_POOL_SPINLOCK | GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE)
+/* Pools that keep the starts[] and ends[] boundary maps. */
+#define GP_BOUNDARY_FLAGS (GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE)
+
+#define GP_CACHELINE 64
+#define GP_ALIGNED_LINE __attribute__((aligned(GP_CACHELINE)))
 
 /*
  * A chunk: one contiguous range of managed addresses and its bitmaps.
- * Immutable after publication except the bitmaps and @avail. Bitmaps live
- * in the same allocation, after the struct: bits[] (the truth), then for
- * GEN_POOL_STRICT pools starts[] and ends[] (first / last granule of each
- * live allocation).
+ * Immutable after publication except the bitmaps. Bitmaps live in the same
+ * allocation, after the struct: bits[] (the truth), then for boundary pools
+ * (GEN_POOL_STRICT, GEN_POOL_THREAD_CACHE) starts[] and ends[] (first / last
+ * granule of each live allocation), then the summary levels of bits[].
  */
 struct gen_pool_chunk {
 	struct gen_pool_chunk *next; /* older chunk; set before publication */
-	unsigned long avail;         /* free bytes: a hint, exact at quiescence */
 	unsigned long start_addr;    /* first byte */
 	unsigned long end_addr;      /* last byte of the last whole granule */
 	phys_addr_t phys_addr;
 	void *owner;
 	unsigned long nbits;   /* granules */
-	unsigned long *starts; /* GEN_POOL_STRICT only, else NULL */
+	unsigned long *starts; /* boundary pools only, else NULL */
 	unsigned long *ends;
 	size_t meta_size; /* bytes of this allocation, for gp_meta_free */
 	int meta_nid;     /* node it was placed on, -1 for the heap */
+	struct gp_summary sum; /* over bits[] */
 	unsigned long bits[];
+};
+
+/* An object replaced under RCU, awaiting a grace period before free(base). */
+struct gp_retired {
+	struct gp_retired *next;
+	void *base;
 };
 
 /* The default algorithm and its data, published together as one pointer. */
 struct gp_algo_pair {
 	genpool_algo_t algo;
 	void *data;
-	struct gp_algo_pair *retired_next; /* on pool->retired, awaiting a grace period */
+	struct gp_retired retired;
 };
+
+/*
+ * The chunks sorted by address, for lookups by address; RCU-published. The
+ * start addresses sit in the array itself, so a binary search reads one
+ * contiguous array and touches a chunk only at the end.
+ */
+struct gp_index_entry {
+	unsigned long start;
+	struct gen_pool_chunk *chunk;
+};
+struct gp_chunk_index {
+	struct gp_retired retired;
+	unsigned long n;
+	struct gp_index_entry e[];
+};
+
+/*
+ * Granules claimed in the bitmaps, counted per thread slot so that no two
+ * threads update the same line; gen_pool_avail sums them. A shard may go
+ * negative (a range freed by another thread than its allocator).
+ */
+#define GP_NSHARDS 32
+struct gp_shard {
+	long claimed;
+} GP_ALIGNED_LINE;
 
 struct gen_pool {
 	pthread_spinlock_t lock;       /* chunk list changes; alloc/free if SPINLOCK */
 	struct gen_pool_chunk *chunks; /* newest first; RCU-published */
+	struct gp_chunk_index *index;  /* RCU-published; NULL until the first add */
 	struct gp_algo_pair *algo;     /* RCU-published; never NULL */
-	struct gp_algo_pair *retired;  /* old pairs; under lock */
+	struct gp_retired *retired;    /* replaced pairs and indexes; under lock */
+	struct gp_tcache_pool *tcache; /* GEN_POOL_THREAD_CACHE only (tcache.c) */
+	bool cache_default; /* the default algorithm places as first fit may: cache it */
 	int min_alloc_order;
 	unsigned int flags;
 	size_t meta_size;
@@ -69,7 +110,19 @@ struct gen_pool {
 	struct gen_pool_owner *mgr_owner;
 	struct gen_pool *mgr_next;
 	char *name;
+	struct gp_shard shards[GP_NSHARDS];
 };
+
+/* thread.c: a small number per thread, for shards and scalable fit's hint */
+extern __thread unsigned int gp_tls_slot GP_HIDDEN __attribute__((tls_model("initial-exec")));
+unsigned int gp_thread_slot_assign(void) GP_HIDDEN;
+/* The calling thread's slot: assigned once, round-robin over the process. */
+static inline unsigned int gp_thread_slot(void)
+{
+	unsigned int s = gp_tls_slot;
+
+	return __builtin_expect(s != 0, 1) ? s - 1 : gp_thread_slot_assign();
+}
 
 /* meta.c: every metadata allocation goes through here */
 void *gp_meta_zalloc(size_t size, int nid, int *placed_nid) GP_HIDDEN;
@@ -100,18 +153,27 @@ void gp_chunk_free(struct gen_pool_chunk *chunk) GP_HIDDEN;
 void gp_chunk_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk) GP_HIDDEN;
 struct gen_pool_chunk *gp_chunk_first_rcu(struct gen_pool *pool) GP_HIDDEN;
 struct gen_pool_chunk *gp_chunk_next_rcu(struct gen_pool_chunk *chunk) GP_HIDDEN;
-struct gen_pool_chunk *gp_chunk_find_rcu(struct gen_pool *pool, unsigned long addr) GP_HIDDEN;
 struct gen_pool_chunk *gp_chunk_overlap_locked(struct gen_pool *pool, unsigned long first,
 					       unsigned long last) GP_HIDDEN;
 unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *chunk,
-				 unsigned long nbits, genpool_algo_t algo, void *data) GP_HIDDEN;
+				 unsigned long nbits, genpool_algo_t algo, void *data,
+				 bool live) GP_HIDDEN;
 int gp_chunk_free_rcu(struct gen_pool *pool, struct gen_pool_chunk *chunk, unsigned long bit,
 		      unsigned long nbits) GP_HIDDEN;
 unsigned long gp_chunk_outstanding(const struct gen_pool *pool,
 				   const struct gen_pool_chunk *chunk,
 				   unsigned long *ranges) GP_HIDDEN;
 
+/* chunk_index.c */
+struct gen_pool_chunk *gp_index_find_rcu(struct gen_pool *pool, unsigned long addr) GP_HIDDEN;
+/* A copy of the index with @chunk added, or NULL (no memory). */
+struct gp_chunk_index *gp_index_with_locked(struct gen_pool *pool,
+					    struct gen_pool_chunk *chunk) GP_HIDDEN;
+
 /* algo.c */
+/* Set around each algorithm call on a chunk, so the built-ins find its summary. */
+extern __thread const struct gen_pool_chunk *gp_search_chunk GP_HIDDEN
+	__attribute__((tls_model("initial-exec")));
 const char *gp_algo_check(const struct gen_pool *pool, genpool_algo_t algo,
 			  const void *data) GP_HIDDEN;
 
@@ -121,8 +183,8 @@ const char *gp_algo_check(const struct gen_pool *pool, genpool_algo_t algo,
  */
 static inline struct gp_algo_pair gp_algo_named(genpool_algo_t algo, void *data)
 {
-	return algo ? (struct gp_algo_pair){ algo, data, NULL }
-		    : (struct gp_algo_pair){ gen_pool_first_fit, NULL, NULL };
+	return algo ? (struct gp_algo_pair){ .algo = algo, .data = data }
+		    : (struct gp_algo_pair){ .algo = gen_pool_first_fit };
 }
 
 /* pool.c */
@@ -131,7 +193,47 @@ void gp_pool_unlock(struct gen_pool *pool) GP_HIDDEN;
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool) GP_HIDDEN;
 unsigned long gp_pool_granules(const struct gen_pool *pool, size_t size) GP_HIDDEN;
 int gp_pool_busy(struct gen_pool *pool, const char *caller) GP_HIDDEN;
+/* Count @granules claimed (negative: released) on the calling thread's shard. */
+static inline void gp_pool_account(struct gen_pool *pool, long granules)
+{
+	/* relaxed: a statistic; gen_pool_avail is exact only at quiescence */
+	gp_atomic_add_relaxed(&pool->shards[gp_thread_slot() % GP_NSHARDS].claimed, granules);
+}
+/* Replace under the lock: @old goes on the retired list; then, unlocked: */
+void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old, void *base) GP_HIDDEN;
+/* free what was retired once no reader can hold it (unless inside a reader). */
+void gp_pool_reclaim(struct gen_pool *pool) GP_HIDDEN;
 void gp_pool_free_all(struct gen_pool *pool) GP_HIDDEN;
+
+/*
+ * Thread caches (tcache.c). A cached ("parked") range stays claimed in
+ * bits[] and keeps its ends[] mark, but its starts[] mark is clear, so a
+ * second free of it is refused like any free of a range that is not live.
+ */
+int gp_tcache_init(struct gen_pool *pool) GP_HIDDEN;        /* at create; -ENOMEM */
+void gp_tcache_fini(struct gen_pool *pool) GP_HIDDEN;       /* at destroy, after drain_all */
+bool gp_tcache_serves(struct gen_pool *pool, unsigned long nbits) GP_HIDDEN;
+unsigned long gp_tcache_alloc(struct gen_pool *pool, unsigned long nbits,
+			      struct gen_pool_chunk **chunk) GP_HIDDEN;
+int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+		   unsigned long nbits) GP_HIDDEN;
+void gp_tcache_flush(struct gen_pool *pool) GP_HIDDEN;     /* own cache and the depot */
+void gp_tcache_drain_all(struct gen_pool *pool) GP_HIDDEN; /* every cache; pool idle */
+size_t gp_tcache_cached_bytes(struct gen_pool *pool) GP_HIDDEN;
+/* The chunk of this thread's last cached call if it holds @addr, else NULL. */
+struct gen_pool_chunk *gp_tcache_chunk_of(struct gen_pool *pool, unsigned long addr) GP_HIDDEN;
+
+/* What tcache.c uses of the core (chunk.c, alloc.c). */
+/* Allocate @nbits with scalable fit, no cache; @live false leaves the start mark clear. */
+unsigned long gp_pool_alloc_raw(struct gen_pool *pool, unsigned long nbits, bool live,
+				struct gen_pool_chunk **chunk) GP_HIDDEN;
+/* Free into a cache: exactly one live allocation? Then clear its start mark. 0 / -EINVAL. */
+int gp_chunk_park(struct gen_pool_chunk *c, unsigned long bit, unsigned long nbits) GP_HIDDEN;
+/* A parked range handed out again: set its start mark. */
+void gp_chunk_unpark(struct gen_pool_chunk *c, unsigned long bit) GP_HIDDEN;
+/* Return a parked range to the bitmap (end mark, bits, accounting). */
+void gp_chunk_release_parked(struct gen_pool *pool, struct gen_pool_chunk *c,
+			     unsigned long bit, unsigned long nbits) GP_HIDDEN;
 
 /* managed.c */
 void gp_managed_detach(struct gen_pool *pool) GP_HIDDEN;

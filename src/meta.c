@@ -40,6 +40,23 @@ int gp_meta_check_nid(int nid)
 	return 0;
 }
 
+/*
+ * Zeroed heap memory aligned to a cache line: pools and chunks hold
+ * line-aligned members (the shards), which calloc's 16 bytes would break.
+ */
+static void *zalloc_lines(size_t size)
+{
+	size_t rounded = (size + GP_CACHELINE - 1) & ~(size_t)(GP_CACHELINE - 1);
+	void *p;
+
+	if (rounded < size)
+		return NULL;
+	p = aligned_alloc(GP_CACHELINE, rounded);
+	if (p)
+		memset(p, 0, rounded);
+	return p;
+}
+
 void *gp_meta_zalloc(size_t size, int nid, int *placed_nid)
 {
 	void *p;
@@ -56,7 +73,7 @@ void *gp_meta_zalloc(size_t size, int nid, int *placed_nid)
 		/* fall back to the heap: placement is a preference */
 	}
 	*placed_nid = -1;
-	return calloc(1, size);
+	return zalloc_lines(size);
 }
 
 void gp_meta_free(void *p, size_t size, int placed_nid)

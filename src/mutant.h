@@ -23,5 +23,7 @@
 #define GP_MUT_NO_AVAIL 4        /* alloc does not lower avail */
 #define GP_MUT_PUBLISH_EARLY 5   /* a chunk is published before its link is set */
 #define GP_MUT_RELAXED_RELEASE 6 /* release_word's cmpxchg is relaxed, not release */
+#define GP_MUT_NO_SUM_SYNC 7     /* a change of a word's fullness never reaches the summary */
+#define GP_MUT_SUM_NO_RECHECK 8  /* summary sync trusts one read: no re-check after its flip */
 
 #endif /* GP_MUTANT_H */

@@ -8,10 +8,11 @@
  * without the lock. gen_pool_destroy must not race with any other call.
  *
  * The default algorithm is an immutable {algo, data} pair published as one
- * pointer, so a reader never sees one half of an update. A replaced pair is
- * freed after a grace period; when set_algo is called from inside a read
- * section (e.g. a for_each_chunk callback) it cannot wait for one, so the
- * pair is kept on pool->retired until a later set_algo or destroy.
+ * pointer, so a reader never sees one half of an update. The chunk index is
+ * replaced the same way on every add. A replaced object is freed after a
+ * grace period; when the replacing call runs inside a read section (e.g. a
+ * for_each_chunk callback) it cannot wait for one, so the object is kept on
+ * pool->retired until a later replacement or destroy.
  */
 #include <errno.h>
 #include <limits.h>
@@ -59,6 +60,9 @@ struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned in
 				      min_alloc_order, (int)(sizeof(long) * 8) - 1);
 	if (flags & ~GP_KNOWN_FLAGS)
 		return GP_REFUSE_NULL(EINVAL, "unknown flags 0x%x", flags & ~GP_KNOWN_FLAGS);
+	if ((flags & GEN_POOL_SPINLOCK) && (flags & GEN_POOL_THREAD_CACHE))
+		return GP_REFUSE_NULL(EINVAL, "GEN_POOL_THREAD_CACHE with GEN_POOL_SPINLOCK: "
+				      "the spinlock baseline has no caches");
 	if (gp_meta_check_nid(nid))
 		return GP_REFUSE_NULL(EINVAL, "NUMA node %d does not exist", nid);
 	pool = gp_meta_zalloc(sizeof(*pool), nid, &placed);
@@ -72,10 +76,18 @@ struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned in
 	pthread_spin_init(&pool->lock, PTHREAD_PROCESS_PRIVATE);
 	pair->algo = gen_pool_first_fit;
 	pool->algo = pair;
+	pool->cache_default = true;
 	pool->min_alloc_order = min_alloc_order;
 	pool->flags = flags;
 	pool->meta_size = sizeof(*pool);
 	pool->meta_nid = placed;
+	if ((flags & GEN_POOL_THREAD_CACHE) && gp_tcache_init(pool)) {
+		pthread_spin_destroy(&pool->lock);
+		gp_meta_free(pool, sizeof(*pool), placed);
+		free(pair);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return pool;
 }
 
@@ -102,13 +114,36 @@ int gp_pool_busy(struct gen_pool *pool, const char *caller)
 	return -EBUSY;
 }
 
-static void free_retired(struct gp_algo_pair *p)
+static void free_retired(struct gp_retired *r)
 {
-	struct gp_algo_pair *next;
+	struct gp_retired *next;
 
-	for (; p; p = next) {
-		next = p->retired_next;
-		free(p);
+	for (; r; r = next) {
+		next = r->next;
+		free(r->base);
+	}
+}
+
+void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old, void *base)
+{
+	old->base = base;
+	old->next = pool->retired;
+	pool->retired = old;
+}
+
+void gp_pool_reclaim(struct gen_pool *pool)
+{
+	struct gp_retired *list;
+
+	if (gp_rcu_read_ongoing())
+		return; /* cannot wait for readers from inside a reader */
+	gp_pool_lock(pool);
+	list = pool->retired;
+	pool->retired = NULL;
+	gp_pool_unlock(pool);
+	if (list) {
+		gp_rcu_synchronize();
+		free_retired(list);
 	}
 }
 
@@ -122,7 +157,10 @@ void gp_pool_free_all(struct gen_pool *pool)
 		gp_chunk_free(c);
 	}
 	free_retired(pool->retired);
+	free(pool->index);
 	free(pool->algo);
+	if (pool->tcache)
+		gp_tcache_fini(pool);
 	free(pool->name);
 	pthread_spin_destroy(&pool->lock);
 	gp_meta_free(pool, pool->meta_size, pool->meta_nid);
@@ -134,6 +172,8 @@ int gen_pool_destroy(struct gen_pool *pool)
 
 	if (!pool)
 		return 0;
+	if (pool->tcache)
+		gp_tcache_drain_all(pool); /* cached ranges are free, not outstanding */
 	err = gp_pool_busy(pool, __func__);
 	if (err)
 		return err;
@@ -162,6 +202,7 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 		       int nid, void *owner)
 {
 	struct gen_pool_chunk *chunk, *other;
+	struct gp_chunk_index *index;
 	unsigned long nbits;
 	const char *why;
 	int err;
@@ -179,17 +220,27 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 
 	gp_pool_lock(pool);
 	other = gp_chunk_overlap_locked(pool, chunk->start_addr, chunk->end_addr);
-	if (!other)
+	index = other ? NULL : gp_index_with_locked(pool, chunk);
+	if (index) {
+		if (pool->index)
+			gp_pool_retire_locked(pool, &pool->index->retired, pool->index);
+		/* release: pairs with the acquire in gp_index_find_rcu */
+		gp_atomic_store_release(&pool->index, index);
 		gp_chunk_publish_locked(pool, chunk);
+	}
 	gp_pool_unlock(pool);
-	if (other) {
+	if (index) {
+		gp_pool_reclaim(pool);
+		return 0;
+	}
+	if (other)
 		err = GP_REFUSE(EEXIST, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
 				chunk->start_addr, chunk->end_addr, other->start_addr,
 				other->end_addr);
-		gp_chunk_free(chunk);
-		return err;
-	}
-	return 0;
+	else
+		err = -ENOMEM;
+	gp_chunk_free(chunk);
+	return err;
 }
 
 int gen_pool_add_virt(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
@@ -237,18 +288,13 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	old = pool->algo;
 	/* release: pairs with the acquire in gp_pool_algo_rcu. */
 	gp_atomic_store_release(&pool->algo, pair);
-	old->retired_next = pool->retired;
-	pool->retired = old;
-	if (gp_rcu_read_ongoing())
-		old = NULL; /* cannot wait for readers from inside a reader */
-	else
-		pool->retired = NULL;
+	/* relaxed: read by later calls, which the caller orders after this one */
+	gp_atomic_store_relaxed(&pool->cache_default, algo == gen_pool_first_fit ||
+							      algo == gen_pool_best_fit ||
+							      algo == gen_pool_scalable_fit);
+	gp_pool_retire_locked(pool, &old->retired, old);
 	gp_pool_unlock(pool);
-
-	if (old) {
-		gp_rcu_synchronize();
-		free_retired(old);
-	}
+	gp_pool_reclaim(pool);
 }
 
 void gen_pool_for_each_chunk(struct gen_pool *pool,
@@ -272,7 +318,7 @@ bool gen_pool_has_addr(struct gen_pool *pool, unsigned long start, size_t size)
 {
 	unsigned long end = start + size - 1;
 	struct gen_pool_chunk *c;
-	bool found = false;
+	bool found;
 
 	if (!pool) {
 		GP_REFUSE(EINVAL, "pool is NULL");
@@ -281,8 +327,8 @@ bool gen_pool_has_addr(struct gen_pool *pool, unsigned long start, size_t size)
 	if (size == 0 || end < start)
 		return false;
 	gp_rcu_read_lock();
-	for (c = gp_chunk_first_rcu(pool); c && !found; c = gp_chunk_next_rcu(c))
-		found = start >= c->start_addr && end <= c->end_addr;
+	c = gp_index_find_rcu(pool, start);
+	found = c && end <= c->end_addr;
 	gp_rcu_read_unlock();
 	return found;
 }
@@ -297,39 +343,66 @@ phys_addr_t gen_pool_virt_to_phys(struct gen_pool *pool, unsigned long addr)
 		return phys;
 	}
 	gp_rcu_read_lock();
-	c = gp_chunk_find_rcu(pool, addr);
+	c = gp_index_find_rcu(pool, addr);
 	if (c)
 		phys = c->phys_addr + (addr - c->start_addr);
 	gp_rcu_read_unlock();
 	return phys;
 }
 
-/* Sum of avail (@free_only) or of chunk sizes, for public call @caller. */
-static size_t sum_chunks(struct gen_pool *pool, bool free_only, const char *caller)
+/* Granules claimed in the bitmaps: the sum of the shards. */
+static long claimed_granules(struct gen_pool *pool)
+{
+	long n = 0;
+
+	for (unsigned int i = 0; i < GP_NSHARDS; i++)
+		n += gp_atomic_load_relaxed(&pool->shards[i].claimed);
+	return n;
+}
+
+/* Bytes of whole granules in all chunks. */
+static size_t chunk_bytes(struct gen_pool *pool)
 {
 	struct gen_pool_chunk *c;
 	size_t total = 0;
 
-	if (!pool) {
-		gp_refuse(EINVAL, caller, "pool is NULL");
-		return 0;
-	}
 	gp_rcu_read_lock();
 	for (c = gp_chunk_first_rcu(pool); c; c = gp_chunk_next_rcu(c))
-		total += free_only ? gp_atomic_load_relaxed(&c->avail)
-				   : c->end_addr - c->start_addr + 1;
+		total += c->end_addr - c->start_addr + 1;
 	gp_rcu_read_unlock();
 	return total;
 }
 
+/*
+ * Free bytes: the chunks' size less what is claimed, plus what thread caches
+ * hold (cached ranges are available). Read in this order, so that a chunk
+ * added meanwhile counts in size, not in avail; clamped to [0, size],
+ * since the shards and caches are read one after another while they move.
+ */
 size_t gen_pool_avail(struct gen_pool *pool)
 {
-	return sum_chunks(pool, true, __func__);
+	size_t cached, size, used;
+	long claimed;
+
+	if (!pool) {
+		GP_REFUSE(EINVAL, "pool is NULL");
+		return 0;
+	}
+	cached = pool->tcache ? gp_tcache_cached_bytes(pool) : 0;
+	claimed = claimed_granules(pool);
+	size = chunk_bytes(pool);
+	used = claimed > 0 ? (size_t)claimed << pool->min_alloc_order : 0;
+	used = used > cached ? used - cached : 0;
+	return used < size ? size - used : 0;
 }
 
 size_t gen_pool_size(struct gen_pool *pool)
 {
-	return sum_chunks(pool, false, __func__);
+	if (!pool) {
+		GP_REFUSE(EINVAL, "pool is NULL");
+		return 0;
+	}
+	return chunk_bytes(pool);
 }
 
 unsigned long gen_pool_chunk_start(const struct gen_pool_chunk *chunk)

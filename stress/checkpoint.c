@@ -6,9 +6,11 @@
  * workers between operations and checks, with nothing in flight:
  *   - each chunk's bitmap equals the shadow map, bit for bit;
  *   - no bit is set past the chunk's last granule;
- *   - each chunk's avail, and gen_pool_avail/size, are exact;
+ *   - each chunk's summary levels are exact (invariant S of summary.c), and
+ *     gen_pool_avail/size are exact;
  *   - strict pools: the start/end bitmaps mark exactly the first/last
  *     granule of each live allocation;
+ *   - completeness (scalable fit: it must succeed, on a run the shadow has free);
  *   - completeness: for the longest free run of k granules of each chunk, a
  *     first-fit allocation of k succeeds, at exactly the address first fit
  *     must pick (newest chunk first, lowest granule), and is given back.
@@ -91,7 +93,8 @@ static bool range_edge(const struct st_chunk *d, unsigned long i, int dir)
 static unsigned long check_bits(const struct gen_pool_chunk *pc, const struct st_chunk *d,
 				unsigned int ci)
 {
-	unsigned long set = 0, bad = 0;
+	unsigned long set = 0, bad = 0, word;
+	unsigned int level;
 
 	for (unsigned long i = 0; i < d->granules; i++) {
 		bool bit = test_bit(pc->bits, i), strict_ok = true;
@@ -110,9 +113,9 @@ static unsigned long check_bits(const struct gen_pool_chunk *pc, const struct st
 		if (test_bit(pc->bits, i))
 			st_fail(ST_CHECKPOINT, "chunk %u: bit %lu set past the end (%lu)", ci, i,
 				d->granules);
-	if (pc->avail != (d->granules - set) * st.granule)
-		st_fail(ST_CHECKPOINT, "chunk %u: avail %lu, bitmap says %lu", ci, pc->avail,
-			(d->granules - set) * st.granule);
+	if (gp_sum_find_stale(&pc->sum, &level, &word))
+		st_fail(ST_CHECKPOINT, "chunk %u: summary bit for level %u word %lu is stale", ci,
+			level, word);
 	return (d->granules - set) * st.granule;
 }
 
@@ -154,6 +157,40 @@ static unsigned long first_fit_expected(const struct chunk_list *l, unsigned lon
 	return 0;
 }
 
+/* Is [addr, addr + k granules) free in the shadow of the chunk holding it? */
+static bool shadow_free(unsigned long addr, unsigned long k)
+{
+	int ci = st_region_find(addr);
+	const struct st_chunk *d;
+	unsigned long first;
+
+	if (ci < 0)
+		return false;
+	d = &st.chunks[ci];
+	first = (addr - d->base) / st.granule;
+	if (first + k > d->granules)
+		return false;
+	for (unsigned long i = first; i < first + k; i++)
+		if (d->shadow[i])
+			return false;
+	return true;
+}
+
+/* Scalable fit may place k granules anywhere free, but must not fail. */
+static void check_scalable(unsigned long k, unsigned int ci)
+{
+	unsigned long got;
+
+	errno = 0;
+	got = gen_pool_alloc_algo(st.pool, k * st.granule, gen_pool_scalable_fit, NULL);
+	if (!got || !shadow_free(got, k))
+		st_fail(ST_CHECKPOINT, "completeness: scalable fit of %lu granules (chunk %u has "
+			"a free run) returned 0x%lx (errno %d)%s", k, ci, got, errno,
+			got ? ", not a free run" : "");
+	if (got && gen_pool_free(st.pool, got, k * st.granule))
+		st_fail(ST_CHECKPOINT, "completeness: free of 0x%lx failed", got);
+}
+
 static void check_complete(const struct chunk_list *l, unsigned int ci)
 {
 	unsigned long k, want, got;
@@ -170,6 +207,7 @@ static void check_complete(const struct chunk_list *l, unsigned int ci)
 			want);
 	if (got && gen_pool_free(st.pool, got, k * st.granule))
 		st_fail(ST_CHECKPOINT, "completeness: free of 0x%lx failed", got);
+	check_scalable(k, ci);
 }
 
 static void check_pool(bool final)

@@ -207,7 +207,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: genpool_stress [--threads N] [--seconds S] [--ops N] [--seed X]\n"
 		   "         [--algo first_fit|best_fit|first_fit_align|first_fit_order_align|"
-		   "fixed|dma|all]\n"
+		   "fixed|scalable_fit|dma|all]\n"
 		   "         [--order N] [--pool lockfree|spinlock|strict|all] [--mode mem|top|all]\n"
 		   "         [--checkpoint S] [--watchdog S] [--stop-on-failure] [--inject-hang]\n");
 }

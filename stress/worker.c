@@ -30,6 +30,7 @@ const struct st_algo st_algos[] = {
 	{ "first_fit_align", gen_pool_first_fit_align },
 	{ "first_fit_order_align", gen_pool_first_fit_order_align },
 	{ "fixed", gen_pool_fixed_alloc },
+	{ "scalable_fit", gen_pool_scalable_fit },
 	{ "dma", NULL }, /* gen_pool_dma_alloc: the pool's first fit, with dma */
 };
 const unsigned int st_nalgos = sizeof(st_algos) / sizeof(st_algos[0]);

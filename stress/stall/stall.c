@@ -556,9 +556,12 @@ static void finish(void)
 	if (gen_pool_size(pool) != TOTAL_GRANULES * G)
 		fail("size %zu, expected %lu", gen_pool_size(pool), TOTAL_GRANULES * G);
 	for (struct gen_pool_chunk *c = pool->chunks; c; c = c->next) {
-		if (c->avail != c->nbits * G)
-			fail("chunk 0x%lx: avail %lu != %lu", c->start_addr, c->avail,
-			     c->nbits * G);
+		unsigned int level;
+		unsigned long word;
+
+		if (gp_sum_find_stale(&c->sum, &level, &word))
+			fail("chunk 0x%lx: summary of level %u word %lu is stale", c->start_addr,
+			     level, word);
 		check_map_clear(c->bits, c->nbits, "bits");
 		if (c->starts) {
 			check_map_clear(c->starts, c->nbits, "starts");

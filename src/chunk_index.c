@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * chunk_index.c - the pool's chunks sorted by start address, so that free,
+ * has_addr and virt_to_phys find an address's chunk by binary search
+ * (O(log chunks)) instead of walking the list.
+ *
+ * Copy on write under RCU: gen_pool_add builds a new array with the chunk
+ * inserted, under the pool lock, and publishes it with one release store; a
+ * reader loads it with acquire and sees a complete sorted array. The old
+ * array is retired and freed after a grace period (gp_pool_reclaim). Chunks
+ * never overlap, so the chunk holding an address is the last one starting
+ * at or before it, if that one reaches it.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+struct gen_pool_chunk *gp_index_find_rcu(struct gen_pool *pool, unsigned long addr)
+{
+	/* acquire: pairs with the release in gen_pool_add_owner's publication */
+	const struct gp_chunk_index *ix = gp_atomic_load_acquire(&pool->index);
+	unsigned long lo = 0, hi, mid;
+
+	if (!ix)
+		return NULL;
+	hi = ix->n; /* invariant: e[i].start <= addr for i < lo, > addr for i >= hi */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ix->e[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || addr > ix->e[lo - 1].chunk->end_addr)
+		return NULL;
+	return ix->e[lo - 1].chunk;
+}
+
+struct gp_chunk_index *gp_index_with_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
+{
+	const struct gp_chunk_index *old = pool->index;
+	unsigned long n = old ? old->n : 0, at = 0;
+	struct gp_chunk_index *ix;
+
+	ix = gp_meta_heap_zalloc(sizeof(*ix) + (n + 1) * sizeof(ix->e[0]));
+	if (!ix)
+		return NULL;
+	while (at < n && old->e[at].start < chunk->start_addr)
+		at++;
+	if (at)
+		memcpy(ix->e, old->e, at * sizeof(ix->e[0]));
+	ix->e[at] = (struct gp_index_entry){ chunk->start_addr, chunk };
+	if (n > at)
+		memcpy(ix->e + at + 1, old->e + at, (n - at) * sizeof(ix->e[0]));
+	ix->n = n + 1;
+	return ix;
+}

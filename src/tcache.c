@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * tcache.c - per-thread caches of small ranges (GEN_POOL_THREAD_CACHE):
+ * Bonwick's magazines over the lock-free bitmap, with a lock-free depot.
+ *
+ * Requests of 1..max_granules granules (one size class per granule count)
+ * are served from the calling thread's cache of the pool. A cache holds per
+ * class two magazines, loaded and previous; a magazine is a LIFO array of
+ * up to `rounds` ranges. Full and empty magazines move between threads
+ * through the pool's depot: per class, two Treiber stacks.
+ *
+ * Invariants:
+ *  T1  A cached ("parked") range is claimed in chunk->bits and keeps its
+ *      ends[] mark, but its starts[] mark is clear. It is in exactly one
+ *      place: one magazine of one cache, or one magazine in the depot.
+ *      gp_chunk_park's test-and-clear of the start mark is the point at
+ *      which a free takes a range from its holder (of two racing frees of
+ *      one range exactly one parks it, the other gets -EINVAL and changes
+ *      nothing); gp_chunk_unpark's set of the mark is where an allocation
+ *      hands it out. So a free of a cached range is refused in any thread.
+ *  T2  A magazine is either held (a cache's loaded/prev, or a thread between
+ *      a depot pop and its next use), or on exactly one depot stack. Its
+ *      rounds are touched only by its holder. Magazines are freed only by
+ *      gp_tcache_fini (pool idle), so a popper that reads `next` of a stale
+ *      top reads live memory; the tag makes its CAS fail then (ABA).
+ *  T3  Every successful CAS of a stack top increments its tag, so a top
+ *      that compares equal has not changed since it was read.
+ *  T4  A cache is written only by its owner thread, except under the
+ *      registry lock by destroy (no call runs concurrently on the pool) and
+ *      never after its pool is destroyed: destroy marks it dead under the
+ *      lock, and thread exit, which takes the same lock, then only frees it.
+ *  T5  A cache's key is its pool's id, unique for the life of the process,
+ *      so a dead cache never matches a pool allocated at the same address.
+ *  T6  Between a cache's prev and its loaded magazine: prev is NULL, empty
+ *      or full (Bonwick), so a miss needs at most one depot operation.
+ *
+ * Linearisation points: a hit alloc at gp_chunk_unpark; a cached free at
+ * gp_chunk_park; a refill at each gp_pool_alloc_raw; a return to the bitmap
+ * at gp_chunk_release_parked; depot push/pop at the successful 128-bit CAS.
+ *
+ * Hit paths (alloc and free): the thread-local memo, one relaxed load of the
+ * flush generation, the magazine, and one atomic RMW, the start-mark
+ * test-and-set/clear (hardening: it is what refuses a double free); no other
+ * RMW, no lock, no RCU section. Misses use the depot (lock-free) or the
+ * core's raw allocation. The registry lock is taken only at a thread's first
+ * cached call on a pool, at thread exit, by cached_bytes (gen_pool_avail)
+ * and at destroy.
+ *
+ * Accounting (gen_pool_avail): cached granules are available. Each cache
+ * counts its own (owner's relaxed stores) and the depot counts those in its
+ * full magazines (relaxed RMW, off the hit path). Counts are lowered before
+ * ranges leave a place and raised after they arrive, so the sum is at most
+ * transiently low, never high, and exact at quiescence.
+ *
+ * Sources followed: J. Bonwick, J. Adams, "Magazines and Vmem" (USENIX
+ * 2001), sections 3-4; R. K. Treiber, "Systems Programming: Coping with
+ * Parallelism" (IBM RJ 5118, 1986) for the stack; the tagged-pointer CAS of
+ * Concurrency Kit's ck_stack.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "internal.h"
+#include "tcache.h"
+
+#ifndef __GCC_HAVE_SYNC_COMPARE_AND_SWAP_16
+#error "tcache.c needs a 16-byte compare-and-swap (x86-64: build with -mcx16)"
+#endif
+
+#define GP_TC_DEFAULT_MAX 8     /* classes 1..8 granules */
+#define GP_TC_DEFAULT_ROUNDS 16 /* ranges per magazine */
+
+#define GP_TLS __attribute__((tls_model("initial-exec")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ------------------------------------------------------------------------ */
+/* Registry: pools' cache lists, thread exit, pool ids                      */
+
+static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t next_pool_id; /* registry lock */
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key;
+static bool exit_key_ok; /* written once under pthread_once */
+
+static _Thread_local struct gp_tcache *tl_memo GP_TLS;   /* the last cache used */
+static _Thread_local struct gp_tcache *tl_caches GP_TLS; /* all of this thread's */
+
+/* ------------------------------------------------------------------------ */
+/* Depot stacks: Treiber stacks with a {pointer, tag} 128-bit CAS           */
+
+/*
+ * GCC 12 inlines cmpxchg16b only for the __sync form (its __atomic form on
+ * 16 bytes calls libatomic); clang and TSan treat both as one atomic. The
+ * __sync CAS is a full barrier: it is the release of a push and the
+ * acquire of a pop (the orders the pairs below rely on), and the 16-byte
+ * atomic read of the top (a CAS of 0 with 0 never changes the top).
+ */
+static inline gp_tc_top top_cas(gp_tc_top *top, gp_tc_top old, gp_tc_top new)
+{
+	return __sync_val_compare_and_swap(top, old, new);
+}
+
+static inline gp_tc_top top_read(gp_tc_top *top)
+{
+	return top_cas(top, 0, 0);
+}
+
+static inline struct gp_mag *top_mag(gp_tc_top t)
+{
+	return (struct gp_mag *)(uintptr_t)(uint64_t)t;
+}
+
+/* The top after a change of @t to @m (T3). */
+static inline gp_tc_top top_next(gp_tc_top t, struct gp_mag *m)
+{
+	return (((t >> 64) + 1) << 64) | (uint64_t)(uintptr_t)m;
+}
+
+static void stack_push(gp_tc_top *top, struct gp_mag *m)
+{
+	gp_tc_top old = top_read(top), seen;
+
+	for (;;) {
+		gp_atomic_store_relaxed(&m->next, top_mag(old));
+		/* release (full barrier): m's rounds, n and next; pairs with the
+		 * acquire of the CAS in stack_pop/stack_take_all that takes m. */
+		seen = top_cas(top, old, top_next(old, m));
+		if (seen == old)
+			return;
+		old = seen;
+	}
+}
+
+static struct gp_mag *stack_pop(gp_tc_top *top)
+{
+	/* acquire (full barrier): pairs with the push that made m the top,
+	 * so m->next below is the one that push wrote (or later, if stale). */
+	gp_tc_top old = top_read(top), seen;
+	struct gp_mag *m, *next;
+
+	for (;;) {
+		m = top_mag(old);
+		if (!m)
+			return NULL;
+		/* m may have been popped meanwhile: still live memory (T2) */
+		next = gp_atomic_load_relaxed(&m->next);
+		/* acquire (full barrier): pairs with stack_push's release of m */
+		seen = top_cas(top, old, top_next(old, next));
+		if (seen == old)
+			return m;
+		old = seen;
+	}
+}
+
+/* Detach the whole stack; the magazines, linked by next, are the caller's. */
+static struct gp_mag *stack_take_all(gp_tc_top *top)
+{
+	gp_tc_top old = top_read(top), seen;
+
+	while (top_mag(old)) {
+		/* acquire (full barrier): pairs with stack_push's release */
+		seen = top_cas(top, old, top_next(old, NULL));
+		if (seen == old)
+			break;
+		old = seen;
+	}
+	return top_mag(old);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Magazines and rounds                                                     */
+
+static struct gp_mag *mag_new(unsigned int rounds)
+{
+	struct gp_mag *m = malloc(sizeof(*m) + rounds * sizeof(m->round[0]));
+
+	if (m) {
+		m->next = NULL;
+		m->n = 0;
+	}
+	return m;
+}
+
+static inline unsigned long round_bit(const struct gen_pool *pool, const struct gp_round *r)
+{
+	return (r->addr - r->chunk->start_addr) >> pool->min_alloc_order;
+}
+
+/* Return every round of @m (class @nbits) to the bitmaps. */
+static void mag_release(struct gen_pool *pool, struct gp_mag *m, unsigned long nbits)
+{
+	for (; m && m->n; m->n--) {
+		struct gp_round *r = &m->round[m->n - 1];
+
+		gp_chunk_release_parked(pool, r->chunk, round_bit(pool, r), nbits);
+	}
+}
+
+/* Free a list of magazines linked by next (pool idle). */
+static void mag_free_list(struct gp_mag *m)
+{
+	struct gp_mag *next;
+
+	for (; m; m = next) {
+		next = gp_atomic_load_relaxed(&m->next);
+		free(m);
+	}
+}
+
+static inline void set_cached(struct gp_tcache *tc, unsigned long granules)
+{
+	/* relaxed: a hint for gen_pool_avail; only the owner writes it (T4) */
+	gp_atomic_store_relaxed(&tc->cached, granules);
+}
+
+static inline unsigned long get_cached(struct gp_tcache *tc)
+{
+	return gp_atomic_load_relaxed(&tc->cached);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The depot                                                                */
+
+static inline struct gp_depot_class *depot_of(struct gp_tcache_pool *tp, unsigned long nbits)
+{
+	return &tp->depot[nbits - 1];
+}
+
+/* Hand the non-empty @m of class @nbits from @tc to the depot. */
+static void depot_put_full(struct gp_tcache *tc, struct gp_mag *m, unsigned long nbits)
+{
+	unsigned long g = m->n * nbits;
+
+	set_cached(tc, get_cached(tc) - g);
+	/* raised before the push, so a popper's decrement never precedes it */
+	gp_atomic_add_relaxed(&tc->tp->depot_granules, g);
+	stack_push(&depot_of(tc->tp, nbits)->full, m);
+}
+
+static struct gp_mag *depot_get_full(struct gp_tcache *tc, unsigned long nbits)
+{
+	struct gp_mag *m = stack_pop(&depot_of(tc->tp, nbits)->full);
+
+	if (m) {
+		gp_atomic_sub_relaxed(&tc->tp->depot_granules, m->n * nbits);
+		set_cached(tc, get_cached(tc) + m->n * nbits);
+	}
+	return m;
+}
+
+/* An empty magazine from the depot, or a new one; NULL when out of memory. */
+static struct gp_mag *depot_get_empty(struct gp_tcache *tc, unsigned long nbits)
+{
+	struct gp_mag *m = stack_pop(&depot_of(tc->tp, nbits)->empty);
+
+	return m ? m : mag_new(tc->rounds);
+}
+
+/* Return the depot's full magazines to the bitmaps; they become empty ones. */
+static void depot_release(struct gen_pool *pool)
+{
+	struct gp_tcache_pool *tp = pool->tcache;
+	struct gp_mag *m, *next;
+	unsigned long k, g;
+
+	for (k = 1; k <= GP_TC_MAX_CLASSES; k++) {
+		m = stack_take_all(&depot_of(tp, k)->full);
+		for (g = 0; m; m = next) {
+			next = gp_atomic_load_relaxed(&m->next);
+			g += m->n * k;
+			mag_release(pool, m, k);
+			stack_push(&depot_of(tp, k)->empty, m);
+		}
+		if (g)
+			gp_atomic_sub_relaxed(&tp->depot_granules, g);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* A thread's cache: creation, lookup, return                               */
+
+/* Return every round of @tc to the bitmaps; its magazines stay, empty. */
+static void cache_release(struct gp_tcache *tc)
+{
+	unsigned long k;
+
+	set_cached(tc, 0); /* lowered first: avail may be low, never high */
+	for (k = 1; k <= tc->max_granules; k++) {
+		mag_release(tc->pool, tc->cls[k - 1].loaded, k);
+		mag_release(tc->pool, tc->cls[k - 1].prev, k);
+	}
+}
+
+static void cache_unlink_locked(struct gp_tcache *tc)
+{
+	*tc->pool_pprev = tc->pool_next;
+	if (tc->pool_next)
+		tc->pool_next->pool_pprev = tc->pool_pprev;
+}
+
+/* Thread exit: give back what the thread's caches hold, then free them. */
+static void thread_exit(void *unused)
+{
+	struct gp_tcache *tc, *next;
+	unsigned long k;
+
+	(void)unused;
+	pthread_mutex_lock(&registry);
+	for (tc = tl_caches; tc; tc = next) {
+		next = tc->thread_next;
+		if (!tc->dead) { /* its pool is live: destroy waits for the lock (T4) */
+			cache_release(tc);
+			for (k = 1; k <= tc->max_granules; k++) {
+				if (tc->cls[k - 1].loaded)
+					stack_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].loaded);
+				if (tc->cls[k - 1].prev)
+					stack_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].prev);
+			}
+			cache_unlink_locked(tc);
+		}
+		free(tc);
+	}
+	tl_caches = NULL;
+	tl_memo = NULL;
+	pthread_mutex_unlock(&registry);
+}
+
+static void exit_key_init(void)
+{
+	exit_key_ok = pthread_key_create(&exit_key, thread_exit) == 0;
+}
+
+/* Free this thread's caches of destroyed pools. */
+static void sweep_dead_locked(void)
+{
+	struct gp_tcache **pp = &tl_caches, *tc;
+
+	while ((tc = *pp)) {
+		if (tc->dead) {
+			*pp = tc->thread_next;
+			if (tl_memo == tc)
+				tl_memo = NULL;
+			free(tc);
+		} else {
+			pp = &tc->thread_next;
+		}
+	}
+}
+
+static struct gp_tcache *cache_alloc(struct gen_pool *pool)
+{
+	struct gp_tcache_pool *tp = pool->tcache;
+	size_t bytes = sizeof(struct gp_tcache) + tp->max_granules * sizeof(struct gp_tc_class);
+	struct gp_tcache *tc;
+
+	bytes = (bytes + GP_CACHELINE - 1) & ~(size_t)(GP_CACHELINE - 1);
+	tc = aligned_alloc(GP_CACHELINE, bytes);
+	if (!tc)
+		return NULL;
+	memset(tc, 0, bytes);
+	tc->id = tp->id;
+	tc->pool = pool;
+	tc->tp = tp;
+	tc->max_granules = tp->max_granules;
+	tc->rounds = tp->rounds;
+	tc->flush_seen = gp_atomic_load_relaxed(&tp->flush_gen);
+	return tc;
+}
+
+/* The first cached call of this thread on @pool; NULL: serve it uncached. */
+static struct gp_tcache *cache_create(struct gen_pool *pool)
+{
+	struct gp_tcache_pool *tp = pool->tcache;
+	struct gp_tcache *tc;
+
+	if (pthread_once(&exit_key_once, exit_key_init) || !exit_key_ok)
+		return NULL; /* no destructor: a cache would be stranded at exit */
+	pthread_mutex_lock(&registry);
+	sweep_dead_locked();
+	tc = cache_alloc(pool);
+	/* non-NULL value, so that thread_exit runs for this thread */
+	if (tc && pthread_setspecific(exit_key, tc)) {
+		free(tc);
+		tc = NULL;
+	}
+	if (tc) {
+		tp->frozen = true;
+		tc->pool_next = tp->caches;
+		tc->pool_pprev = &tp->caches;
+		if (tp->caches)
+			tp->caches->pool_pprev = &tc->pool_next;
+		tp->caches = tc;
+		tc->thread_next = tl_caches;
+		tl_caches = tc;
+		tl_memo = tc;
+	}
+	pthread_mutex_unlock(&registry);
+	return tc;
+}
+
+/* This thread's cache of @pool, or NULL; no atomics, no lock (T5). */
+static inline struct gp_tcache *cache_find(struct gen_pool *pool)
+{
+	uint64_t id = pool->tcache->id;
+	struct gp_tcache *tc = tl_memo;
+
+	if (likely(tc && tc->id == id))
+		return tc;
+	for (tc = tl_caches; tc; tc = tc->thread_next)
+		if (tc->id == id)
+			return tl_memo = tc;
+	return NULL;
+}
+
+/* The cache for a cached call: created at first use, caught up with flushes. */
+static inline struct gp_tcache *cache_get(struct gen_pool *pool)
+{
+	struct gp_tcache *tc = cache_find(pool);
+	unsigned long gen;
+
+	if (unlikely(!tc))
+		return cache_create(pool);
+	/* relaxed: a flush asks for the return of caches; it orders nothing */
+	gen = gp_atomic_load_relaxed(&tc->tp->flush_gen);
+	if (unlikely(gen != tc->flush_seen)) {
+		tc->flush_seen = gen;
+		cache_release(tc);
+	}
+	return tc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Allocation                                                               */
+
+/* A raw allocation; when it fails, return own cache and depot and retry once. */
+static unsigned long alloc_raw_or_flush(struct gen_pool *pool, unsigned long nbits,
+					struct gen_pool_chunk **chunk)
+{
+	unsigned long addr = gp_pool_alloc_raw(pool, nbits, true, chunk);
+
+	if (addr)
+		return addr;
+	gp_tcache_flush(pool);
+	return gp_pool_alloc_raw(pool, nbits, true, chunk);
+}
+
+/* Hit: hand out @m's last round (T1). */
+static inline unsigned long take(struct gp_tcache *tc, struct gp_mag *m, unsigned long nbits,
+				 struct gen_pool_chunk **chunk)
+{
+	struct gp_round *r = &m->round[--m->n];
+
+	set_cached(tc, get_cached(tc) - nbits);
+	gp_chunk_unpark(r->chunk, round_bit(tc->pool, r));
+	*chunk = tc->last_chunk = r->chunk;
+	return r->addr;
+}
+
+static inline void swap_mags(struct gp_tc_class *k)
+{
+	struct gp_mag *m = k->loaded;
+
+	k->loaded = k->prev;
+	k->prev = m;
+}
+
+/*
+ * Refill: the range returned is allocated live, and up to rounds - 1 more
+ * are parked in the (empty) loaded magazine. Without a magazine the one
+ * range is still returned, uncached.
+ */
+static unsigned long refill(struct gp_tcache *tc, unsigned long nbits,
+			    struct gen_pool_chunk **chunk)
+{
+	struct gp_tc_class *k = &tc->cls[nbits - 1];
+	unsigned long addr = alloc_raw_or_flush(tc->pool, nbits, chunk);
+	struct gp_round r;
+
+	if (!addr)
+		return 0;
+	if (!k->loaded && k->prev)
+		swap_mags(k); /* prev is empty here (T6) */
+	if (!k->loaded)
+		k->loaded = depot_get_empty(tc, nbits);
+	while (k->loaded && k->loaded->n + 1 < tc->rounds) {
+		r.addr = gp_pool_alloc_raw(tc->pool, nbits, false, &r.chunk);
+		if (!r.addr)
+			break;
+		k->loaded->round[k->loaded->n++] = r;
+		set_cached(tc, get_cached(tc) + nbits);
+	}
+	return addr;
+}
+
+/* Loaded is empty: previous, else a full magazine of the depot, else refill. */
+static unsigned long alloc_miss(struct gp_tcache *tc, unsigned long nbits,
+				struct gen_pool_chunk **chunk)
+{
+	struct gp_tc_class *k = &tc->cls[nbits - 1];
+	struct gp_mag *full;
+
+	if (k->prev && k->prev->n) {
+		swap_mags(k);
+		return take(tc, k->loaded, nbits, chunk);
+	}
+	full = depot_get_full(tc, nbits);
+	if (!full)
+		return refill(tc, nbits, chunk);
+	if (k->prev)
+		stack_push(&depot_of(tc->tp, nbits)->empty, k->prev);
+	k->prev = k->loaded;
+	k->loaded = full;
+	return take(tc, full, nbits, chunk);
+}
+
+unsigned long gp_tcache_alloc(struct gen_pool *pool, unsigned long nbits,
+			      struct gen_pool_chunk **chunk)
+{
+	struct gp_tcache *tc = cache_get(pool);
+	struct gp_mag *m;
+
+	/* no cache (out of memory), or a configure raced with serves() */
+	if (unlikely(!tc || nbits > tc->max_granules))
+		return alloc_raw_or_flush(pool, nbits, chunk);
+	m = tc->cls[nbits - 1].loaded;
+	if (likely(m && m->n))
+		return take(tc, m, nbits, chunk);
+	return alloc_miss(tc, nbits, chunk);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Free                                                                     */
+
+static inline void put(struct gp_tcache *tc, struct gp_mag *m, struct gen_pool_chunk *c,
+		       unsigned long bit, unsigned long nbits)
+{
+	m->round[m->n].addr = c->start_addr + (bit << tc->pool->min_alloc_order);
+	m->round[m->n].chunk = c;
+	m->n++;
+	set_cached(tc, get_cached(tc) + nbits);
+}
+
+/* Loaded is full (or absent): previous if empty, else trade prev for an empty one. */
+static void free_miss(struct gp_tcache *tc, struct gen_pool_chunk *c, unsigned long bit,
+		      unsigned long nbits)
+{
+	struct gp_tc_class *k = &tc->cls[nbits - 1];
+	struct gp_mag *empty;
+
+	if (k->prev && !k->prev->n) {
+		swap_mags(k);
+		put(tc, k->loaded, c, bit, nbits);
+		return;
+	}
+	empty = depot_get_empty(tc, nbits);
+	if (!empty) { /* out of memory: never lose the range */
+		gp_chunk_release_parked(tc->pool, c, bit, nbits);
+		return;
+	}
+	if (k->prev)
+		depot_put_full(tc, k->prev, nbits); /* full (T6) */
+	k->prev = k->loaded;
+	k->loaded = empty;
+	put(tc, empty, c, bit, nbits);
+}
+
+int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+		   unsigned long nbits)
+{
+	struct gp_tcache *tc;
+	struct gp_mag *m;
+
+	if (gp_chunk_park(c, bit, nbits))
+		return -EINVAL; /* not exactly one live allocation: nothing changed */
+	tc = cache_get(pool);
+	if (unlikely(!tc || nbits > tc->max_granules)) {
+		gp_chunk_release_parked(pool, c, bit, nbits);
+		return 0;
+	}
+	tc->last_chunk = c;
+	m = tc->cls[nbits - 1].loaded;
+	if (likely(m && m->n < tc->rounds))
+		put(tc, m, c, bit, nbits);
+	else
+		free_miss(tc, c, bit, nbits);
+	return 0;
+}
+
+/*
+ * The chunk of this thread's last cached call on @pool if it holds @addr,
+ * else NULL: lets a cached free skip the RCU section and the index search.
+ * Safe without a section: the cache and its chunks live as long as the pool.
+ */
+struct gen_pool_chunk *gp_tcache_chunk_of(struct gen_pool *pool, unsigned long addr)
+{
+	struct gp_tcache *tc = cache_find(pool);
+	struct gen_pool_chunk *c = tc ? tc->last_chunk : NULL;
+
+	return c && addr >= c->start_addr && addr <= c->end_addr ? c : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pool lifetime, configuration, flush, accounting                          */
+
+int gp_tcache_init(struct gen_pool *pool)
+{
+	struct gp_tcache_pool *tp = aligned_alloc(GP_CACHELINE, sizeof(*tp));
+
+	if (!tp)
+		return -ENOMEM;
+	memset(tp, 0, sizeof(*tp));
+	tp->max_granules = GP_TC_DEFAULT_MAX;
+	tp->rounds = GP_TC_DEFAULT_ROUNDS;
+	pthread_mutex_lock(&registry);
+	tp->id = ++next_pool_id;
+	pthread_mutex_unlock(&registry);
+	pool->tcache = tp;
+	return 0;
+}
+
+void gp_tcache_drain_all(struct gen_pool *pool)
+{
+	struct gp_tcache *tc;
+
+	if (!pool->tcache)
+		return;
+	pthread_mutex_lock(&registry); /* against thread_exit of a cache's owner */
+	for (tc = pool->tcache->caches; tc; tc = tc->pool_next)
+		cache_release(tc);
+	pthread_mutex_unlock(&registry);
+	depot_release(pool);
+}
+
+void gp_tcache_fini(struct gen_pool *pool)
+{
+	struct gp_tcache_pool *tp = pool->tcache;
+	struct gp_tcache *tc;
+	unsigned long k;
+
+	if (!tp)
+		return;
+	pthread_mutex_lock(&registry);
+	while ((tc = tp->caches)) {
+		for (k = 1; k <= tc->max_granules; k++) {
+			free(tc->cls[k - 1].loaded);
+			free(tc->cls[k - 1].prev);
+		}
+		tc->dead = true; /* its owner frees the struct (T4) */
+		cache_unlink_locked(tc);
+	}
+	sweep_dead_locked(); /* the calling thread's own, now */
+	pthread_mutex_unlock(&registry);
+	for (k = 1; k <= GP_TC_MAX_CLASSES; k++) {
+		GP_BUG_ON(top_mag(top_read(&depot_of(tp, k)->full))); /* drained first */
+		mag_free_list(stack_take_all(&depot_of(tp, k)->empty));
+	}
+	free(tp);
+	pool->tcache = NULL;
+}
+
+bool gp_tcache_serves(struct gen_pool *pool, unsigned long nbits)
+{
+	/* relaxed: frozen before the first cache; a racing configure is
+	 * tolerated by gp_tcache_alloc/free (they check their cache's copy) */
+	return pool->tcache && nbits <= gp_atomic_load_relaxed(&pool->tcache->max_granules);
+}
+
+int gen_pool_cache_configure(struct gen_pool *pool, unsigned int max_granules,
+			     unsigned int rounds)
+{
+	bool busy;
+
+	if (!pool)
+		return GP_REFUSE(EINVAL, "pool is NULL");
+	if (!pool->tcache)
+		return GP_REFUSE(EINVAL, "pool was not created with GEN_POOL_THREAD_CACHE");
+	if (max_granules < 1 || max_granules > GP_TC_MAX_CLASSES)
+		return GP_REFUSE(EINVAL, "max_granules %u is outside 1..%d", max_granules,
+				 GP_TC_MAX_CLASSES);
+	if (rounds < 1 || rounds > GP_TC_MAX_ROUNDS)
+		return GP_REFUSE(EINVAL, "rounds %u is outside 1..%d", rounds, GP_TC_MAX_ROUNDS);
+	pthread_mutex_lock(&registry);
+	busy = pool->tcache->frozen;
+	if (!busy) {
+		/* relaxed: read by serves() without the lock */
+		gp_atomic_store_relaxed(&pool->tcache->max_granules, max_granules);
+		gp_atomic_store_relaxed(&pool->tcache->rounds, rounds);
+	}
+	pthread_mutex_unlock(&registry);
+	if (busy)
+		return GP_REFUSE(EBUSY, "the pool's caches are in use; configuration unchanged");
+	return 0;
+}
+
+void gp_tcache_flush(struct gen_pool *pool)
+{
+	struct gp_tcache *tc;
+
+	if (!pool->tcache)
+		return;
+	tc = cache_find(pool);
+	if (tc)
+		cache_release(tc);
+	depot_release(pool);
+}
+
+void gen_pool_cache_flush(struct gen_pool *pool)
+{
+	struct gp_tcache *tc;
+
+	if (!pool) {
+		(void)GP_REFUSE(EINVAL, "pool is NULL");
+		return;
+	}
+	if (!pool->tcache)
+		return;
+	/* relaxed: see cache_get; other threads act on it at their next call */
+	gp_atomic_add_relaxed(&pool->tcache->flush_gen, 1);
+	tc = cache_find(pool);
+	if (tc)
+		tc->flush_seen = gp_atomic_load_relaxed(&pool->tcache->flush_gen);
+	gp_tcache_flush(pool);
+}
+
+size_t gp_tcache_cached_bytes(struct gen_pool *pool)
+{
+	struct gp_tcache_pool *tp = pool->tcache;
+	struct gp_tcache *tc;
+	size_t granules;
+
+	if (!tp)
+		return 0;
+	pthread_mutex_lock(&registry);
+	granules = gp_atomic_load_relaxed(&tp->depot_granules);
+	for (tc = tp->caches; tc; tc = tc->pool_next)
+		granules += get_cached(tc);
+	pthread_mutex_unlock(&registry);
+	return granules << pool->min_alloc_order;
+}
