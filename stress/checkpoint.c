@@ -46,10 +46,23 @@ void st_park_init(void)
 	active = st.cfg.threads;
 }
 
+/*
+ * A cache pool's ranges in a worker's magazines are claimed in the bitmap
+ * but free in the shadow: each worker returns its own cache before it parks
+ * or leaves (only its thread may), and the controller its own after the
+ * completeness frees, so that the checkpoint sees the truth.
+ */
+static void return_cache(void)
+{
+	if (st.cfg.flags & GEN_POOL_THREAD_CACHE)
+		gen_pool_cache_flush(st.pool);
+}
+
 void st_park_point(void)
 {
 	if (!__atomic_load_n(&park_req, __ATOMIC_RELAXED))
 		return;
+	return_cache();
 	pthread_mutex_lock(&park_mu);
 	parked++;
 	pthread_cond_signal(&park_ctl);
@@ -61,6 +74,7 @@ void st_park_point(void)
 
 void st_worker_exit(void)
 {
+	return_cache();
 	pthread_mutex_lock(&park_mu);
 	active--;
 	pthread_cond_signal(&park_ctl);
@@ -215,6 +229,7 @@ static void check_pool(bool final)
 	struct chunk_list l = { .n = 0 };
 	size_t avail = 0, size = 0;
 
+	return_cache(); /* main.c's drain of the exchange slots frees from here */
 	gen_pool_for_each_chunk(st.pool, collect, &l);
 	if (l.n != st.nchunks)
 		st_fail(ST_CHECKPOINT, "pool has %u chunks, harness added %u", l.n, st.nchunks);
@@ -240,6 +255,7 @@ static void check_pool(bool final)
 		check_complete(&l, (unsigned int)descriptor_of(l.c[j]));
 		step_done();
 	}
+	return_cache(); /* the completeness frees went to this thread's cache */
 }
 
 void st_checkpoint(bool final)

@@ -3,7 +3,7 @@
  * main.c - genpool_stress: options, one run per configuration, the report.
  *
  *   genpool_stress [--threads N] [--seconds S] [--ops N] [--seed X]
- *                  [--algo NAME|all] [--order N] [--pool lockfree|spinlock|strict|all]
+ *                  [--algo NAME|all] [--order N] [--pool lockfree|spinlock|strict|cache|all]
  *                  [--mode mem|top|all] [--checkpoint S] [--watchdog S]
  *                  [--stop-on-failure] [--inject-hang]
  *
@@ -42,6 +42,7 @@ static const struct {
 	{ "lock-free", 0 },
 	{ "spinlock", GEN_POOL_SPINLOCK },
 	{ "strict", GEN_POOL_STRICT },
+	{ "cache", GEN_POOL_THREAD_CACHE },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -208,7 +209,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: genpool_stress [--threads N] [--seconds S] [--ops N] [--seed X]\n"
 		   "         [--algo first_fit|best_fit|first_fit_align|first_fit_order_align|"
 		   "fixed|scalable_fit|dma|all]\n"
-		   "         [--order N] [--pool lockfree|spinlock|strict|all] [--mode mem|top|all]\n"
+		   "         [--order N] [--pool lockfree|spinlock|strict|cache|all] [--mode mem|top|all]\n"
 		   "         [--checkpoint S] [--watchdog S] [--stop-on-failure] [--inject-hang]\n");
 }
 
@@ -243,7 +244,7 @@ static void bad(const char *what)
 
 static void parse(int argc, char **argv, struct options *o)
 {
-	static const char *const pools[] = { "lockfree", "spinlock", "strict" };
+	static const char *const pools[] = { "lockfree", "spinlock", "strict", "cache" };
 	static const char *const modes[] = { "mem", "top" };
 	static const struct option longopts[] = {
 		{ "threads", 1, NULL, 't' }, { "seconds", 1, NULL, 's' },
@@ -263,7 +264,7 @@ static void parse(int argc, char **argv, struct options *o)
 		case 'S': o->cfg.seed = strtoull(optarg, NULL, 0); break;
 		case 'a': o->cfg.algo = pick_algo(optarg); break;
 		case 'o': o->cfg.order = atoi(optarg); break;
-		case 'p': o->pool = pick(optarg, pools, 3); break;
+		case 'p': o->pool = pick(optarg, pools, 4); break;
 		case 'm': o->mode = pick(optarg, modes, 2); break;
 		case 'c': o->cfg.checkpoint_every = strtod(optarg, NULL); break;
 		case 'w': o->cfg.watchdog = strtod(optarg, NULL); break;

@@ -223,8 +223,8 @@ static void do_refused(struct st_worker *w, const struct st_range *r)
 	err = gen_pool_free(st.pool, foreign, st.granule);
 	if (err != -EINVAL)
 		st_fail(ST_OTHER, "free of foreign 0x%lx returned %d, not -EINVAL", foreign, err);
-	/* a strict pool knows each allocation's size: one granule more is refused */
-	if (r && (st.cfg.flags & GEN_POOL_STRICT) &&
+	/* a strict or cache pool knows each allocation's size: one granule more is refused */
+	if (r && (st.cfg.flags & (GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE)) &&
 	    r->addr - st.chunks[r->chunk].base + (r->nr + 1) * st.granule <=
 		    st.chunks[r->chunk].granules * st.granule) {
 		err = gen_pool_free(st.pool, r->addr, (r->nr + 1) * st.granule);

@@ -2,7 +2,10 @@
 /*
  * stall.c - progress under a stalled thread. A thread stopped in the middle
  * of an alloc or free must not stop the others in a lock-free pool; in a
- * GEN_POOL_SPINLOCK pool it does, which is shown as the contrast.
+ * GEN_POOL_SPINLOCK pool it does, which is shown as the contrast. The
+ * lock-free kinds run are plain, strict and cache pools (in the last the
+ * others' small requests go through their thread caches and depot while the
+ * victim is parked in the uncached path).
  *
  * Built only against the 'testpoints' library variant, whose pause points
  * are described in src/testpoint.h. This file installs the hook; it parks
@@ -733,6 +736,8 @@ int main(int argc, char **argv)
 		run_lockfree("lock-free", 0, (enum gp_testpoint)tp);
 	for (unsigned int tp = 0; tp < GP_TP_COUNT; tp++)
 		run_lockfree("strict", GEN_POOL_STRICT, (enum gp_testpoint)tp);
+	for (unsigned int tp = 0; tp < GP_TP_COUNT; tp++)
+		run_lockfree("cache", GEN_POOL_THREAD_CACHE, (enum gp_testpoint)tp);
 	run_spinlock();
 	gp_testpoint_set_hook(NULL);
 	if (failures) {
