@@ -18,6 +18,7 @@
 
 #include "bitmap.h"
 #include "internal.h"
+#include "mutant.h"
 
 __thread const struct gen_pool_chunk *gp_search_chunk __attribute__((tls_model("initial-exec")));
 
@@ -160,7 +161,7 @@ unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned long size, unsi
 		hint = thread_hint(size);
 		if (hint > start) {
 			bit = find_area(map, size, hint, nr, 0, 0);
-			if (bit < size && nr <= size - bit)
+			if ((bit < size && nr <= size - bit) || GP_MUTANT(GP_MUT_SCALABLE_ONLY_HINT))
 				return bit;
 		}
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "mutant.h"
 
 struct gen_pool_chunk *gp_index_find_rcu(struct gen_pool *pool, unsigned long addr)
 {
@@ -26,7 +27,7 @@ struct gen_pool_chunk *gp_index_find_rcu(struct gen_pool *pool, unsigned long ad
 	hi = ix->n; /* invariant: e[i].start <= addr for i < lo, > addr for i >= hi */
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (ix->e[mid].start <= addr)
+		if (GP_MUTANT(GP_MUT_INDEX_LT) ? ix->e[mid].start < addr : ix->e[mid].start <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -25,5 +25,8 @@
 #define GP_MUT_RELAXED_RELEASE 6 /* release_word's cmpxchg is relaxed, not release */
 #define GP_MUT_NO_SUM_SYNC 7     /* a change of a word's fullness never reaches the summary */
 #define GP_MUT_SUM_NO_RECHECK 8  /* summary sync trusts one read: no re-check after its flip */
+#define GP_MUT_TC_KEEP_PREV 9    /* returning a thread cache forgets its previous magazines */
+#define GP_MUT_SCALABLE_ONLY_HINT 10 /* scalable fit gives up after its own region */
+#define GP_MUT_INDEX_LT 11       /* the index search takes start < addr for start <= addr */
 
 #endif /* GP_MUTANT_H */

@@ -62,6 +62,7 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "mutant.h"
 #include "tcache.h"
 
 #ifndef __GCC_HAVE_SYNC_COMPARE_AND_SWAP_16
@@ -289,7 +290,8 @@ static void cache_release(struct gp_tcache *tc)
 	set_cached(tc, 0); /* lowered first: avail may be low, never high */
 	for (k = 1; k <= tc->max_granules; k++) {
 		mag_release(tc->pool, tc->cls[k - 1].loaded, k);
-		mag_release(tc->pool, tc->cls[k - 1].prev, k);
+		if (!GP_MUTANT(GP_MUT_TC_KEEP_PREV))
+			mag_release(tc->pool, tc->cls[k - 1].prev, k);
 	}
 }
 
