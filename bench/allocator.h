@@ -24,6 +24,7 @@ struct bench_region {
 	size_t size;
 	int order;	/* log2 of the granule */
 	bool mapped;	/* backed by an mmap (else address space only) */
+	unsigned int chunks;	/* genpool: add it as this many chunks (0, 1: one) */
 };
 
 /* Capabilities (bench_alloc.caps). */
@@ -35,6 +36,7 @@ struct bench_alloc {
 	const char *name;	/* short, stable: used in benchmark names */
 	const char *what;	/* one line for the JSON context */
 	unsigned int caps;
+	unsigned int gp_flags;	/* BA_GENPOOL: the gen_pool_create_flags() flags */
 
 	/* 0 when usable in this process; else fills @why and returns -1. */
 	int (*probe)(char *why, size_t len);
@@ -72,7 +74,8 @@ bool bench_alloc_usable(const struct bench_alloc *a, const char **why);
 
 /* The allocators, one file each. */
 extern const struct bench_alloc ba_genpool_lf, ba_genpool_lf_bf, ba_genpool_spin,
-	ba_genpool_spin_bf, ba_genpool_mutex;
+	ba_genpool_spin_bf, ba_genpool_mutex, ba_genpool_sc, ba_genpool_tc, ba_genpool_strict,
+	ba_genpool_kfit;
 extern const struct bench_alloc ba_memkind;
 extern const struct bench_alloc ba_glibc;
 extern const struct bench_alloc ba_jemalloc, ba_tcmalloc, ba_mimalloc;

@@ -11,9 +11,10 @@
 
 #include "workload.h"
 
-static const struct workload *const workloads[] = { &wl_hot_pair, &wl_search, &wl_align,
-						    &wl_bulk,	  &wl_xfree,  &wl_random,
-						    &wl_frag };
+static const struct workload *const workloads[] = {
+	&wl_hot_pair, &wl_search, &wl_align,	&wl_bulk,   &wl_xfree,
+	&wl_random,   &wl_frag,	  &wl_bulk_big, &wl_chunks, &wl_meta,
+};
 
 static void add_allocators(void (*add)(const char *, const char *))
 {

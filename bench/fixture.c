@@ -46,19 +46,21 @@ int fixture_failures(void)
 }
 
 static bool matches(const struct fixture *f, const struct bench_alloc *a, size_t size, int order,
-		    double occupancy, unsigned int fill_range)
+		    double occupancy, unsigned int fill_range, unsigned int chunks)
 {
 	return f->a == a && f->reg.r.size == size && f->reg.r.order == order &&
+	       f->reg.r.chunks == chunks &&
 	       f->occupancy == occupancy && (occupancy == 0 || f->fill_range == fill_range);
 }
 
 struct fixture *fixture_get(const struct bench_alloc *a, size_t size, int order, double occupancy,
-			    unsigned int fill_range, bool fresh, char *why, size_t len)
+			    unsigned int fill_range, unsigned int chunks, bool fresh, char *why,
+			    size_t len)
 {
 	struct fixture *f = &cached;
 	double t0;
 
-	if (have_cached && !fresh && matches(f, a, size, order, occupancy, fill_range))
+	if (have_cached && !fresh && matches(f, a, size, order, occupancy, fill_range, chunks))
 		return f;
 	fixture_flush();
 	memset(f, 0, sizeof(*f));
@@ -67,6 +69,7 @@ struct fixture *fixture_get(const struct bench_alloc *a, size_t size, int order,
 	f->fill_range = fill_range;
 	if (region_create(&f->reg, size, order, a->caps & BA_MEMORY, why, len))
 		return NULL;
+	f->reg.r.chunks = chunks;
 	f->ctx = a->init(&f->reg.r);
 	if (!f->ctx) {
 		/* memkind may refuse a region size: a limit of the peer, not a bug */

@@ -32,12 +32,14 @@ struct fixture {
 
 /*
  * The fixture for @a over @size bytes of 1 << @order granules, @occupancy
- * held at random in ranges of 1..@fill_range granules (fill.h). @fresh
- * forces a new one (a workload that ages the pool). NULL with @why filled
- * when it cannot be built.
+ * held at random in ranges of 1..@fill_range granules (fill.h), the region
+ * added as @chunks chunks (0, 1: one; genpool only, empty pools only).
+ * @fresh forces a new one (a workload that ages the pool). NULL with @why
+ * filled when it cannot be built.
  */
 struct fixture *fixture_get(const struct bench_alloc *a, size_t size, int order, double occupancy,
-			    unsigned int fill_range, bool fresh, char *why, size_t len);
+			    unsigned int fill_range, unsigned int chunks, bool fresh, char *why,
+			    size_t len);
 /* Destroy the cached fixture; -1 when ranges leaked or a free was refused. */
 int fixture_flush(void);
 /* How many fixtures did not come back whole (a failure of the run). */

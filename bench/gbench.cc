@@ -43,6 +43,9 @@ static void run_job(benchmark::State &st, struct wl_job *job)
 		double ops = (double)harness_thread_ops(t);
 
 		st.counters["ops_per_s"] = benchmark::Counter(ops, benchmark::Counter::kIsRate);
+		/* the same without attempts refused for want of room */
+		st.counters["ok_per_s"] = benchmark::Counter((double)harness_thread_ok_ops(run, t),
+							     benchmark::Counter::kIsRate);
 		/* (ops / 1e9) / time / threads, inverted: ns per op per thread */
 		st.counters["ns_per_op"] = benchmark::Counter(
 			ops / 1e9, benchmark::Counter::kIsRate | benchmark::Counter::kAvgThreads |
@@ -80,10 +83,13 @@ static void register_jobs()
 		for (int k = 0; k < n; k++) {
 			auto *b = benchmark::RegisterBenchmark(harness_job_name(job), run_job, job);
 			long iters = harness_job_iterations(job, th[k]);
+			int reps = harness_job_repetitions(job);
 
 			b->UseRealTime()->Threads(th[k])->Unit(benchmark::kNanosecond);
 			if (iters)
 				b->Iterations(iters);
+			if (reps)
+				b->Repetitions(reps);
 		}
 	}
 }

@@ -36,6 +36,8 @@ const char *harness_job_name(const struct wl_job *job);
 int harness_job_threads(const struct wl_job *job, int *out, int max);
 /* Iterations per thread for @threads, or 0 to let Google Benchmark decide. */
 long harness_job_iterations(const struct wl_job *job, int threads);
+/* Repetitions of this job, or 0 for --benchmark_repetitions. */
+int harness_job_repetitions(const struct wl_job *job);
 
 /* Context strings for the JSON: allocator availability, clock, workloads. */
 void harness_context(void (*add)(const char *key, const char *value));
@@ -51,6 +53,8 @@ const char *harness_error(const struct wl_run *run);
 harness_step_fn harness_step(const struct wl_run *run);
 /* Operations this thread did (what an op is depends on the workload). */
 uint64_t harness_thread_ops(const struct wl_thread *t);
+/* Of those, the ones that did not fail for want of room (ok_per_s). */
+uint64_t harness_thread_ok_ops(const struct wl_run *run, const struct wl_thread *t);
 void harness_depart(struct wl_run *run, struct wl_thread *t);
 /* Thread 0, after harness_depart(): the run's counters. */
 int harness_nr_counters(const struct wl_run *run);

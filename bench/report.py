@@ -42,7 +42,8 @@ OP = {
     "frag": "steps (alloc or free)",
 }
 ORDER = ["genpool_lf", "genpool_lf_bf", "genpool_spin", "genpool_spin_bf", "genpool_mutex",
-         "memkind", "glibc", "jemalloc", "tcmalloc", "mimalloc"]
+         "memkind", "glibc", "jemalloc", "tcmalloc", "mimalloc",
+         "genpool_sc", "genpool_tc", "genpool_strict", "genpool_kfit"]
 STYLE = {
     "genpool_lf": ("tab:red", "-", "o"),
     "genpool_lf_bf": ("tab:red", "--", "s"),
@@ -54,6 +55,10 @@ STYLE = {
     "jemalloc": ("tab:orange", ":", "v"),
     "tcmalloc": ("tab:brown", ":", "v"),
     "mimalloc": ("tab:olive", ":", "v"),
+    "genpool_sc": ("tab:pink", "-", "P"),
+    "genpool_tc": ("tab:cyan", "-", "*"),
+    "genpool_strict": ("tab:red", "-.", "x"),
+    "genpool_kfit": ("black", "--", "x"),
 }
 GRANULE = 4096
 

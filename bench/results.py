@@ -26,7 +26,8 @@ BASE = "genpool_lf"
 # The competitors of the headline ratios, in column order.
 VERSUS = ["genpool_spin", "genpool_mutex", "memkind", "jemalloc"]
 # Every other allocator also gets a ratio in the JSON tables.
-OTHERS = ["genpool_lf_bf", "genpool_spin_bf", "glibc", "tcmalloc", "mimalloc"]
+OTHERS = ["genpool_lf_bf", "genpool_spin_bf", "glibc", "tcmalloc", "mimalloc", "genpool_sc",
+          "genpool_tc", "genpool_strict", "genpool_kfit"]
 GB_SUFFIX = re.compile(r"^(real_time|manual_time|(threads|iterations|repeats|min_time):.*)$")
 
 
@@ -103,7 +104,10 @@ def summarise(entries):
 
 
 def ratio_tables(rows):
-    """genpool_lf's median ops/s over each other allocator's, per configuration."""
+    """genpool_lf's median ops/s over each other allocator's, per configuration.
+    ok_ratio: the same over successful ops/s (ok_per_s: attempts refused for
+    want of room left out), where both have it: the fair one when an
+    allocator fails many cheap attempts."""
     by_config = {}
     for r in rows:
         if "error" in r or "ops_per_s" not in r["median"]:
@@ -115,11 +119,15 @@ def ratio_tables(rows):
         if BASE not in allocs:
             continue
         base = allocs[BASE]["median"]["ops_per_s"]
+        base_ok = allocs[BASE]["median"].get("ok_per_s")
         versus = {}
         for other in VERSUS + OTHERS:
             if other in allocs and allocs[other]["median"].get("ops_per_s"):
                 v = allocs[other]["median"]["ops_per_s"]
                 versus[other] = {"ops_per_s": v, "ratio": base / v}
+                ok = allocs[other]["median"].get("ok_per_s")
+                if ok and base_ok is not None:
+                    versus[other].update(ok_per_s=ok, ok_ratio=base_ok / ok)
         out.append({
             "workload": workload,
             "params": allocs[BASE]["params"],
@@ -169,8 +177,159 @@ def frag_table(rows):
             **{k: m.get(k) for k in ("fail_rate", "largest_free_granules", "free_granules",
                                       "largest_free_frac", "occupancy_end", "q1_p99_ns",
                                       "q4_p99_ns", "drift_p99", "ns_per_op", "ops_per_s")},
+            **{k: m[k] for k in ("occ_first_fail", "occ_at_fail") if k in m},
         })
     return sorted(out, key=lambda e: (e["occ"] or 0, e["threads"], e["alloc"]))
+
+# ---------------------------------------------------------------------------
+# Issue 5 ("Scalable engine"): its targets, each a ratio of two benchmarks of
+# the same run. A target whose benchmarks are missing (an allocator not
+# built, a set not run) is listed with measured None ("not measured").
+
+ENGINE = ["genpool_sc", "genpool_tc"]
+KFIT = "genpool_kfit"
+
+
+def _index(rows):
+    idx = {}
+    for r in rows:
+        if "error" in r or not r.get("median"):
+            continue
+        idx[(r["workload"], r["alloc"], params_key(r["params"]), r["threads"])] = r["median"]
+    return idx
+
+
+def _get(idx, workload, alloc, threads, metric, **params):
+    m = idx.get((workload, alloc, params_key(params), threads))
+    return None if m is None else m.get(metric)
+
+
+def _div(a, b):
+    return a / b if a is not None and b else None
+
+
+def _target(tid, what, ratio, goal, cmp, derived, ref=False):
+    ok = None
+    if ratio is not None and goal is not None and not ref:
+        ok = ratio >= goal if cmp == ">=" else ratio <= goal
+    return {"id": tid, "what": what, "measured": ratio, "goal": goal, "cmp": cmp,
+            "pass": ok, "reference": ref, "derived": derived}
+
+
+def meta_table(rows):
+    """meta: bits per granule per allocator and chunk size; the per-granule
+    slope and the fixed cost per chunk from the smallest and largest chunk."""
+    by = {}
+    for r in rows:
+        if r["workload"] != "meta" or "error" in r or "meta_bytes" not in r.get("median", {}):
+            continue
+        m = r["median"]
+        by.setdefault(r["alloc"], {})[r["params"].get("pool_mib")] = m
+    out = []
+    for alloc, sizes in sorted(by.items()):
+        e = {"alloc": alloc, "pool_mib": sorted(sizes),
+             "bits_per_granule": {str(k): sizes[k]["meta_bits_per_granule"] for k in sorted(sizes)},
+             "meta_bytes": {str(k): sizes[k]["meta_bytes"] for k in sorted(sizes)}}
+        lo, hi = min(sizes), max(sizes)
+        if hi != lo:
+            g_lo, g_hi = sizes[lo]["chunk_granules"], sizes[hi]["chunk_granules"]
+            b_lo, b_hi = sizes[lo]["meta_bytes"], sizes[hi]["meta_bytes"]
+            slope = (b_hi - b_lo) / (g_hi - g_lo)
+            e["slope_bits_per_granule"] = 8 * slope
+            e["fixed_bytes_per_chunk"] = b_lo - slope * g_lo
+        out.append(e)
+    return out
+
+
+def targets(rows, scaling, meta):
+    idx = _index(rows)
+    out = []
+    # 1. search: 64 GiB over 64 MiB, 1 granule at 90 % fill, one thread
+    for a in (BASE, "genpool_sc"):
+        e = next((x for x in scaling if x["alloc"] == a and x["fill"] == 90 and x["gran"] == 1
+                  and x["threads"] == 1), None)
+        r = None
+        if e and "65536" in e["ns_per_op"] and "64" in e["ns_per_op"]:
+            r = _div(e["ns_per_op"]["65536"], e["ns_per_op"]["64"])
+        out.append(_target("search", f"search cost, {a}: 64 GiB / 64 MiB (1 granule, 90 % fill)",
+                           r, 1.5, "<=", "search ns_per_op median, pool_mib 65536 over 64, "
+                           "fill 90, gran 1, 1 thread"))
+    # 2. hot pair, one thread, one granule, against jemalloc
+    je = _get(idx, "hot_pair", "jemalloc", 1, "ns_per_op", gran=1)
+    tc = _get(idx, "hot_pair", "genpool_tc", 1, "ns_per_op", gran=1)
+    sc = _get(idx, "hot_pair", "genpool_sc", 1, "ns_per_op", gran=1)
+    out.append(_target("hot-tc", "hot pair, 1 thread, 1 granule: jemalloc time / genpool_tc time",
+                       _div(je, tc), 1.0, ">=", "hot_pair ns_per_op medians, gran 1, 1 thread"))
+    out.append(_target("hot-sc", "hot pair, 1 thread, 1 granule: genpool_sc time / jemalloc time",
+                       _div(sc, je), 3.0, "<=", "hot_pair ns_per_op medians, gran 1, 1 thread"))
+    # 3. scaling of the hot pair (1 granule): 2 vs 1 thread, 16 vs 2
+    for a in ENGINE + ["genpool_spin"]:
+        ref = a == "genpool_spin"
+        t1, t2, t16 = (_get(idx, "hot_pair", a, t, "ops_per_s", gran=1) for t in (1, 2, 16))
+        out.append(_target("scale-2", f"hot pair scaling, {a}: ops/s 2 threads / 1 thread",
+                           _div(t2, t1), 1.8, ">=", "hot_pair ops_per_s medians, gran 1", ref))
+        out.append(_target("scale-16", f"hot pair scaling, {a}: ops/s 16 threads / 2 threads",
+                           _div(t16, t2), 0.9, ">=", "hot_pair ops_per_s medians, gran 1", ref))
+    # 4. bulk fill + drain of 50 % of 16 GiB against the kernel-style first fit
+    kt = sorted({k[3] for k in idx if k[0] == "bulk_big" and k[1] == KFIT})
+    for a in (BASE, "genpool_sc"):
+        for t in kt or [1, 2, 16]:
+            k = _get(idx, "bulk_big", KFIT, t, "ns_per_op", pool_mib=16384, fill=50)
+            v = _get(idx, "bulk_big", a, t, "ns_per_op", pool_mib=16384, fill=50)
+            out.append(_target("bulk-kfit", f"bulk 50 % of 16 GiB, {t} thread(s): kernel-style "
+                               f"first fit cost / {a} cost", _div(k, v), 3.0, ">=",
+                               "bulk_big ns_per_op medians (genpool_kfit: 1 repetition)"))
+    # 5. metadata: bits per granule of a 64 GiB chunk (plain pool); strict, cache shown
+    for e in [x for x in meta if x["alloc"] in (BASE, "genpool_strict", "genpool_tc")]:
+        v = e["bits_per_granule"].get("65536")
+        fixed = e.get("fixed_bytes_per_chunk")
+        slope = e.get("slope_bits_per_granule")
+        what = f"metadata, {e['alloc']}: bits per granule of a 64 GiB chunk"
+        if slope is not None:
+            what += f" (slope {slope:.3f} bits/granule + {fixed:,.0f} B per chunk)"
+        out.append(_target("meta", what, v, 1.1, "<=", "meta meta_bits_per_granule, pool_mib "
+                           "65536 (slope and fixed cost from 64 MiB and 64 GiB)",
+                           e["alloc"] != BASE))
+    if not any(e["alloc"] == BASE for e in meta):
+        out.append(_target("meta", f"metadata, {BASE}: bits per granule of a 64 GiB chunk",
+                           None, 1.1, "<=", "meta meta_bits_per_granule, pool_mib 65536"))
+    # 6. fragmentation: achievable occupancy before the first failure vs first fit
+    occs = sorted({int(k[2].split("occ:")[1].split("/")[0]) for k in idx
+                   if k[0] == "frag" and "occ:" in k[2]}, reverse=True)
+    occ = occs[0] if occs else 100
+    # at occ 100 the first refusal comes in the untimed fill of a clean pool:
+    # the occupancy at the refusals of the aged, timed phase is the figure
+    metric = "occ_at_fail" if _get(idx, "frag", BASE, 1, "occ_at_fail", occ=occ,
+                                   max_gran=256) is not None else "occ_first_fail"
+    base = _get(idx, "frag", BASE, 1, metric, occ=occ, max_gran=256)
+    for a in ENGINE:
+        v = _get(idx, "frag", a, 1, metric, occ=occ, max_gran=256)
+        out.append(_target("frag", f"fragmentation, occupancy when refused: {a} / "
+                           f"{BASE} (target occupancy {occ} %)", _div(v, base), 0.95, ">=",
+                           f"frag {metric} medians, 1 thread, max_gran 256, occ {occ}"))
+    # 7. free with 1000 chunks vs 1
+    for a in (BASE, "genpool_sc"):
+        c1 = _get(idx, "chunks", a, 1, "ns_per_free", pool_mib=1024, chunks=1, fill=50)
+        c1k = _get(idx, "chunks", a, 1, "ns_per_free", pool_mib=1024, chunks=1000, fill=50)
+        out.append(_target("chunks", f"free cost, {a}: 1000 chunks / 1 chunk (1 GiB pool)",
+                           _div(c1k, c1), 1.2, "<=", "chunks ns_per_free medians, 1 thread "
+                           "(target about 1.0; pass up to 1.2)"))
+    return out
+
+
+def engine_bulk_table(rows):
+    """bulk_big and chunks: per-call costs by allocator and thread count."""
+    out = []
+    for r in rows:
+        if r["workload"] not in ("bulk_big", "chunks") or "error" in r:
+            continue
+        m = r["median"]
+        out.append({"workload": r["workload"], "alloc": r["alloc"], "params": r["params"],
+                    "threads": r["threads"], "repetitions": r["repetitions"],
+                    **{k: m.get(k) for k in ("ns_per_op", "ns_per_alloc", "ns_per_free",
+                                              "ops_per_s")}})
+    return sorted(out, key=lambda e: (e["workload"], params_key(e["params"]), e["alloc"],
+                                      e["threads"]))
 
 
 def sh(cmd):
@@ -239,10 +398,16 @@ def fmt_ratio(v):
     return "-" if v is None else f"{v:.2f}x"
 
 
+def vs_ratio(v):
+    """The fair ratio: over successful ops/s where the file has it."""
+    return v.get("ok_ratio", v.get("ratio"))
+
+
 def print_ratios(res, out=sys.stdout):
     rows = [r for r in res["ratios"] if r["workload"] != "search"]  # search: its own table
-    cols = [c for c in VERSUS if any(c in r["versus"] for r in rows)]
-    print(f"\nRatios: {BASE} ops/s over each allocator's, same run, medians of "
+    cols = [c for c in VERSUS + ENGINE if any(c in r["versus"] for r in rows)]
+    print(f"\nRatios: {BASE} successful ops/s over each allocator's (attempts refused for "
+          f"want of room left out), same run, medians of "
           f"{res.get('repetitions', '?')} repetitions (>1: genpool faster)", file=out)
     head = f"{'workload':<9} {'params':<30} {'thr':>3} | {BASE + ' ops/s':>16} |"
     head += "".join(f" {'vs ' + c.replace('genpool_', ''):>11}" for c in cols)
@@ -252,7 +417,7 @@ def print_ratios(res, out=sys.stdout):
         params = params_key(r["params"])
         line = f"{r['workload']:<9} {params:<30} {r['threads']:>3} | {fmt_rate(r[BASE]):>16} |"
         for c in cols:
-            line += f" {fmt_ratio(r['versus'].get(c, {}).get('ratio')):>11}"
+            line += f" {fmt_ratio(vs_ratio(r['versus'].get(c, {}))):>11}"
         print(line, file=out)
 
 
@@ -294,10 +459,71 @@ def print_frag(res, out=sys.stdout):
               f"{num('q1_p99_ns', '7.0f')}n {num('q4_p99_ns', '7.0f')}n", file=out)
 
 
+def fmt_target(e):
+    v = e["measured"]
+    meas = "not measured" if v is None else f"{v:.3g}"
+    goal = "-" if e["goal"] is None else f"{e['cmp']} {e['goal']:g}"
+    verdict = ("ref" if e.get("reference") else "-") if e["pass"] is None else \
+        ("pass" if e["pass"] else "miss")
+    if e.get("reference") and v is not None:
+        verdict = f"ref ({'meets' if (v >= e['goal'] if e['cmp'] == '>=' else v <= e['goal']) else 'misses'})"
+    return meas, goal, verdict
+
+
+def print_engine(res, out=sys.stdout):
+    rows = res.get("engine_bulk") or []
+    if rows:
+        print("\nEngine bulk (bulk_big: 50 % of 16 GiB, genpool_kfit = kernel-style first fit; "
+              "chunks: 1 GiB pool as 1 or 1000 chunks): ns per call, one thread's view", file=out)
+        head = (f"{'workload':<9} {'params':<32} {'alloc':<14} {'thr':>3} {'reps':>4} | "
+                f"{'ns/op':>9} {'ns/alloc':>9} {'ns/free':>9}")
+        print(head, file=out)
+        print("-" * len(head), file=out)
+        for e in rows:
+            def n(k):
+                return "-" if e.get(k) is None else f"{e[k]:.0f}"
+            print(f"{e['workload']:<9} {params_key(e['params']):<32} {e['alloc']:<14} "
+                  f"{e['threads']:>3} {e['repetitions']:>4} | {n('ns_per_op'):>9} "
+                  f"{n('ns_per_alloc'):>9} {n('ns_per_free'):>9}", file=out)
+    meta = res.get("meta") or []
+    if meta:
+        print("\nMetadata per chunk (measured: heap and VmData before/after gen_pool_add)",
+              file=out)
+        sizes = sorted({p for e in meta for p in e["pool_mib"]})
+        head = f"{'alloc':<16} |" + "".join(f" {str(p) + ' MiB':>16}" for p in sizes) + \
+            f" | {'slope b/gr':>10} {'fixed B':>9}"
+        print(head, file=out)
+        print("-" * len(head), file=out)
+        for e in meta:
+            cells = "".join(f" {e['bits_per_granule'].get(str(p), float('nan')):>11.3f} b/gr"
+                            for p in sizes)
+            sl = e.get("slope_bits_per_granule")
+            fx = e.get("fixed_bytes_per_chunk")
+            print(f"{e['alloc']:<16} |{cells} | {'-' if sl is None else f'{sl:.3f}':>10} "
+                  f"{'-' if fx is None else f'{fx:.0f}':>9}", file=out)
+
+
+def print_targets(res, out=sys.stdout):
+    ts = res.get("targets")
+    if not ts:
+        return
+    print("\nTargets of issue 5 (Scalable engine): each a ratio of two benchmarks of this run",
+          file=out)
+    w = max(len(e["what"]) for e in ts)
+    head = f"{'target':<{w}} | {'measured':>12} {'goal':>7} | result"
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    for e in ts:
+        meas, goal, verdict = fmt_target(e)
+        print(f"{e['what']:<{w}} | {meas:>12} {goal:>7} | {verdict}", file=out)
+
+
 def print_tables(res, out=sys.stdout):
     print_ratios(res, out)
     print_search(res, out)
     print_frag(res, out)
+    print_engine(res, out)
+    print_targets(res, out)
     for n in res.get("notes", []):
         print(f"note: {n}", file=out)
 
@@ -311,13 +537,16 @@ def markdown(res):
              f"`{res.get('command', '').strip()}`.",
              "", "ops/s of genpool's lock-free pool, and its ratio to each other allocator "
              "measured in the same run (> 1: genpool is faster):", ""]
+    if any("ok_ratio" in v for r in res["ratios"] for v in r["versus"].values()):
+        lines[-2] = lines[-2][:-1] + (" — ratios of successful ops/s, attempts refused for "
+                                      "want of room left out:")
     rows = [r for r in res["ratios"] if r["workload"] in ("hot_pair", "xfree", "random", "bulk")]
-    cols = [c for c in VERSUS if any(c in r["versus"] for r in rows)]
+    cols = [c for c in VERSUS + ENGINE if any(c in r["versus"] for r in rows)]
     lines.append("| workload | params | threads | genpool_lf ops/s | "
                  + " | ".join(f"vs {c}" for c in cols) + " |")
     lines.append("| --- | --- | ---: | ---: | " + " | ".join("---:" for _ in cols) + " |")
     for r in rows:
-        cells = [fmt_ratio(r["versus"].get(c, {}).get("ratio")) for c in cols]
+        cells = [fmt_ratio(vs_ratio(r["versus"].get(c, {}))) for c in cols]
         lines.append(f"| {r['workload']} | {params_key(r['params'])} | {r['threads']} | "
                      f"{fmt_rate(r[BASE])} | " + " | ".join(cells) + " |")
     scaling = [e for e in res["search_scaling"] if e["threads"] == 1 and len(e["pool_mib"]) > 1]
@@ -338,7 +567,23 @@ def markdown(res):
                 cells.append(cell + (f" (f {fail:.0%})" if fail and ns is not None else ""))
             lines.append(f"| {e['alloc']} | {e['fill']} % | {e['gran']} | " + " | ".join(cells)
                          + f" | {fmt_ratio(e.get('cost_ratio_largest_over_smallest'))} |")
+    tmd = targets_markdown(res)
+    if tmd:
+        lines += ["", "Targets of issue 5 (Scalable engine), each a ratio of two benchmarks of "
+                  "this run:", "", tmd]
     return "\n".join(lines) + "\n"
+
+
+def targets_markdown(res):
+    ts = res.get("targets")
+    if not ts:
+        return ""
+    out = ["| target | measured | goal | result | from |", "| --- | ---: | ---: | --- | --- |"]
+    for e in ts:
+        meas, goal, verdict = fmt_target(e)
+        out.append(f"| {e['what']} | {meas} | {goal.replace('<=', '≤').replace('>=', '≥')} | "
+                   f"{verdict} | {e['derived']} |")
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------
@@ -379,9 +624,13 @@ def merge(args):
         "ratios": ratio_tables(rows),
         "search_scaling": search_scaling(rows),
         "frag": frag_table(rows),
+        "engine_bulk": engine_bulk_table(rows),
+        "meta": meta_table(rows),
         "notes": notes,
         "gbench": {"context": context, "benchmarks": entries},
     }
+    res["targets"] = targets(rows, res["search_scaling"], res["meta"])
+    res = {k: res[k] for k in list(res) if k != "gbench"} | {"gbench": res["gbench"]}
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
     print_tables(res)

@@ -82,7 +82,7 @@ struct wl_run *harness_enter(struct wl_job *job, int tid, int nthreads, long ite
 	}
 	*tp = &run->t[tid];
 	if (!run->failed) {
-		if (run->a->thread_init)
+		if (run->a->thread_init && run->ctx)
 			run->a->thread_init(run->ctx);
 		if (run->wl->thread_begin)
 			run->wl->thread_begin(run, *tp);
@@ -105,11 +105,16 @@ uint64_t harness_thread_ops(const struct wl_thread *t)
 	return t->ops;
 }
 
+uint64_t harness_thread_ok_ops(const struct wl_run *run, const struct wl_thread *t)
+{
+	return run->wl->fail_is_op && t->fails <= t->ops ? t->ops - t->fails : t->ops;
+}
+
 int wl_attach_empty(struct wl_run *run, bool fresh, char *why, size_t len)
 {
 	const struct wl_params *p = run->p;
 
-	run->fx = fixture_get(run->a, p->pool_bytes, p->order, 0, 1, fresh, why, len);
+	run->fx = fixture_get(run->a, p->pool_bytes, p->order, 0, 1, p->chunks, fresh, why, len);
 	if (!run->fx)
 		return -1;
 	run->ctx = run->fx->ctx;
@@ -182,7 +187,7 @@ void harness_depart(struct wl_run *run, struct wl_thread *t)
 	if (!run->failed) {
 		if (run->wl->thread_end)
 			run->wl->thread_end(run, t);
-		if (run->a->thread_exit)
+		if (run->a->thread_exit && run->ctx)
 			run->a->thread_exit(run->ctx);
 	}
 	atomic_fetch_add(&run->departed, 1);

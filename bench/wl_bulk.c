@@ -11,6 +11,14 @@
  * past k taken granules: the alloc phase is quadratic in the fill, which
  * is genpool's (and the kernel's) real behaviour, not an artefact.
  * One op is one alloc or one free; latency samples time single calls.
+ *
+ * Two more workloads run the same rounds (issue 5's targets):
+ *   bulk_big  50 % of a 16 GiB pool: the engine's first fit against the
+ *             kernel-style first fit (genpool_kfit) at every thread count;
+ *             one round per repetition (a kernel-style round takes seconds).
+ *   chunks    the pool added as `chunks` chunks (1 or 1000): the free phase
+ *             looks each address's chunk up (ns_per_free), an index or a
+ *             list walk; the fill walks the chunks newest first.
  */
 #include <stdlib.h>
 
@@ -133,6 +141,30 @@ const struct workload wl_bulk = {
 	.name = "bulk",
 	.op = "one alloc or one free of 1 granule",
 	.lat = "one alloc (lat_*) or one free (free_*)",
+	.setup = bulk_setup,
+	.thread_begin = bulk_begin,
+	.step = bulk_step,
+	.report = bulk_report,
+	.teardown = bulk_teardown,
+};
+
+const struct workload wl_bulk_big = {
+	.name = "bulk_big",
+	.op = "one alloc or one free of 1 granule (a 50 % fill and drain of a 16 GiB pool)",
+	.lat = "one alloc (lat_*) or one free (free_*)",
+	.needs = WL_NEEDS_REGION,
+	.setup = bulk_setup,
+	.thread_begin = bulk_begin,
+	.step = bulk_step,
+	.report = bulk_report,
+	.teardown = bulk_teardown,
+};
+
+const struct workload wl_chunks = {
+	.name = "chunks",
+	.op = "one alloc or one free of 1 granule (bulk over a pool of `chunks` chunks)",
+	.lat = "one alloc (lat_*) or one free (free_*)",
+	.needs = WL_NEEDS_GENPOOL,
 	.setup = bulk_setup,
 	.thread_begin = bulk_begin,
 	.step = bulk_step,

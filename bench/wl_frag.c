@@ -14,6 +14,17 @@
  * number of steps; latency samples (allocations only) are kept per
  * quarter of the run, to show drift as the pool ages.
  *
+ * occ_first_fail: the occupancy the pool had reached when an allocation
+ * was first refused (the highest live share before it; the highest of the
+ * whole run when none was refused), summed over the threads' shares: the
+ * achievable occupancy before the first failure. At `occ` 100 the quota is
+ * the whole pool, so every run ends at such a failure; but that first one
+ * comes while the untimed fill packs a clean pool, so there occ_at_fail
+ * is the figure: the mean occupancy at the refusals of the timed (aged)
+ * steps, i.e. how full the pool is when the allocator says no (a thread's
+ * live share times the thread count: exact on one thread, an estimate on
+ * more).
+ *
  * One op is one step (an alloc or a free).
  */
 #include <stdlib.h>
@@ -28,6 +39,10 @@
 struct frag_thread {
 	struct held live;
 	size_t quota;			/* granules */
+	size_t peak;			/* most live granules before the first failure */
+	bool refused;			/* an allocation was refused */
+	double fail_live;		/* live granules summed over timed refusals */
+	uint64_t fail_n;
 	struct lat_hist epoch[FRAG_EPOCHS];
 };
 
@@ -64,6 +79,17 @@ static void free_one(struct wl_run *run, struct wl_thread *t, struct frag_thread
 		wl_bad_free(run, t, r.addr, r.bytes);
 }
 
+/* After an allocation attempt: the peak until the first refusal. */
+static void note(struct frag_thread *f, bool ok)
+{
+	if (f->refused)
+		return;
+	if (!ok)
+		f->refused = true;
+	else if (f->live.granules > f->peak)
+		f->peak = f->live.granules;
+}
+
 static void frag_begin(struct wl_run *run, struct wl_thread *t)
 {
 	struct frag_thread *f = calloc(1, sizeof(*f));
@@ -83,8 +109,11 @@ static void frag_begin(struct wl_run *run, struct wl_thread *t)
 			continue;
 		}
 		addr = run->a->alloc(run->ctx, bytes);
-		if (!addr || held_push(&f->live, addr, bytes, order))
+		if (!addr || held_push(&f->live, addr, bytes, order)) {
+			note(f, false);
 			break;
+		}
+		note(f, true);
 	}
 	t->priv = f;
 }
@@ -115,9 +144,14 @@ static void frag_step(struct wl_run *run, struct wl_thread *t)
 	t->attempts++;
 	if (!addr) {
 		t->fails++;
+		note(f, false);
+		f->fail_live += (double)f->live.granules;
+		f->fail_n++;
 		free_one(run, t, f);
 	} else if (held_push(&f->live, addr, bytes, order)) {
 		abort();
+	} else {
+		note(f, true);
 	}
 }
 
@@ -170,10 +204,26 @@ static void frag_report(struct wl_run *run)
 						      "q4_p99_ns" };
 	struct frag_run *fr = run->priv;
 	struct lat_hist *h = calloc(FRAG_EPOCHS, sizeof(*h));
-	size_t n = region_granules(&run->fx->reg);
+	size_t n = region_granules(&run->fx->reg), peak = 0;
+	int refused = 0;
+	double fail_live = 0;
+	uint64_t fail_n = 0;
 
 	if (!h)
 		abort();
+	for (int i = 0; i < run->nthreads; i++) {
+		struct frag_thread *f = run->t[i].priv;
+
+		peak += f->peak;
+		refused += f->refused;
+		fail_live += f->fail_live;
+		fail_n += f->fail_n;
+	}
+	if (fail_n)
+		wl_counter(run, "occ_at_fail",
+			   fail_live * run->nthreads / (double)fail_n / (double)n);
+	wl_counter(run, "occ_first_fail", (double)peak / (double)n);
+	wl_counter(run, "threads_refused", refused);
 	for (int i = 0; i < run->nthreads; i++)
 		for (int e = 0; e < FRAG_EPOCHS; e++)
 			lat_merge(&h[e], &((struct frag_thread *)run->t[i].priv)->epoch[e]);
@@ -201,6 +251,7 @@ static void frag_teardown(struct wl_run *run)
 
 const struct workload wl_frag = {
 	.name = "frag",
+	.fail_is_op = true,
 	.op = "one step: an alloc (power-law size) or a free",
 	.lat = "allocations only; q1..q4_* per quarter of the run",
 	.needs = WL_NEEDS_REGION,

@@ -30,8 +30,8 @@ static int pair_setup(struct wl_run *run, char *why, size_t len)
 {
 	const struct wl_params *p = run->p;
 
-	run->fx = fixture_get(run->a, p->pool_bytes, p->order, p->occupancy, p->fill_range, false,
-			      why, len);
+	run->fx = fixture_get(run->a, p->pool_bytes, p->order, p->occupancy, p->fill_range,
+			      p->chunks, false, why, len);
 	if (!run->fx)
 		return -1;
 	run->ctx = run->fx->ctx;
@@ -83,6 +83,7 @@ static void pair_report(struct wl_run *run)
 
 const struct workload wl_hot_pair = {
 	.name = "hot_pair",
+	.fail_is_op = true,
 	.op = "one attempt: alloc of `gran` granules, then its free (fail_rate: no room)",
 	.lat = "the attempt (alloc + free)",
 	.setup = pair_setup,
@@ -92,6 +93,7 @@ const struct workload wl_hot_pair = {
 
 const struct workload wl_search = {
 	.name = "search",
+	.fail_is_op = true,
 	.op = "one attempt: alloc of `gran` granules, then its free (fail_rate: no room)",
 	.lat = "the attempt (alloc + free)",
 	.needs = WL_NEEDS_REGION,
@@ -102,6 +104,7 @@ const struct workload wl_search = {
 
 const struct workload wl_align = {
 	.name = "align",
+	.fail_is_op = true,
 	.op = "one attempt: aligned alloc of `gran` granules, then its free",
 	.lat = "the attempt (aligned alloc + free)",
 	.needs = WL_NEEDS_ALIGN,

@@ -90,6 +90,7 @@ static void random_end(struct wl_run *run, struct wl_thread *t)
 
 const struct workload wl_random = {
 	.name = "random",
+	.fail_is_op = true,
 	.op = "one free + alloc pair (sizes 1..`gran` granules, uniform)",
 	.lat = "the free + alloc pair",
 	.setup = random_setup,

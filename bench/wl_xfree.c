@@ -93,6 +93,7 @@ static void xfree_teardown(struct wl_run *run)
 
 const struct workload wl_xfree = {
 	.name = "xfree",
+	.fail_is_op = true,
 	.op = "one alloc (producer) or one free (consumer) of `gran` granules",
 	.lat = "the producer's alloc (lat_*) or the consumer's free (free_*)",
 	.pairs = true,

@@ -30,16 +30,19 @@ struct wl_params {
 	size_t align;		/* aligned requests: bytes */
 	unsigned int live;	/* random: ranges live over all threads */
 	long total_ops;		/* fixed work per run (frag), 0: timed */
+	unsigned int chunks;	/* genpool: the region as this many chunks (0, 1: one) */
 };
 
 #define WL_NEEDS_REGION	0x1u	/* meaningless without a region (frag, search) */
 #define WL_NEEDS_ALIGN	0x2u
+#define WL_NEEDS_GENPOOL	0x4u	/* chunks, metadata: genpool's own calls */
 
 struct workload {
 	const char *name;
 	const char *op;		/* what one op is, for ops/s and ns/op */
 	const char *lat;	/* what a latency sample times */
 	bool pairs;		/* threads work in pairs: even counts only */
+	bool fail_is_op;	/* a refused alloc counts as an op (ok_per_s leaves it out) */
 	unsigned int needs;
 	int (*setup)(struct wl_run *run, char *why, size_t len);
 	void (*thread_begin)(struct wl_run *run, struct wl_thread *t);
@@ -56,6 +59,8 @@ struct wl_job {
 	char name[128];
 	int threads[8];
 	int nthreads;
+	long iters;		/* fixed iterations per thread, 0: total_ops or timed */
+	int reps;		/* fixed repetitions, 0: the command line's */
 	_Atomic(struct wl_run *) live;	/* the run in progress, published by thread 0 */
 };
 
@@ -109,6 +114,6 @@ int wl_attach_empty(struct wl_run *run, bool fresh, char *why, size_t len);
 void wl_bad_free(struct wl_run *run, struct wl_thread *t, uintptr_t addr, size_t bytes);
 
 extern const struct workload wl_hot_pair, wl_search, wl_align, wl_bulk, wl_xfree, wl_random,
-	wl_frag;
+	wl_frag, wl_bulk_big, wl_chunks, wl_meta;
 
 #endif /* BENCH_WORKLOAD_H */

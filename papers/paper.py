@@ -4,11 +4,13 @@
 paper (papers/genpool.md) and the README's Performance block from one
 results file written by bench/results.py (schema genpool-bench/1).
 
-usage: paper.py [--check] [RESULTS.json]
+usage: paper.py [--check] [--before OLD.json] [RESULTS.json]
 
   RESULTS.json  default: the newest results/*.json or papers/data/*.json
                 whose schema is genpool-bench/1 (newest by its "date" field)
   --check       change nothing; exit 1 if anything would change
+  --before      the run of the previous engine for the engine section's
+                before/after table and figure (default: ENGINE_BEFORE below)
 
 Text between `<!-- BEGIN generated:NAME -->` and `<!-- END generated:NAME -->`
 is replaced by what generator NAME (the BLOCKS table below) writes; nothing
@@ -51,6 +53,10 @@ LF, SPIN, MUTEX = "genpool_lf", "genpool_spin", "genpool_mutex"
 MALLOCS = ["glibc", "jemalloc", "tcmalloc", "mimalloc"]
 CACHING = ["jemalloc", "tcmalloc", "mimalloc"]  # per-thread caches: nothing shared on a hot pair
 PEERS = [LF, SPIN, MUTEX, "memkind"] + MALLOCS
+# The scalable engine (issue 5): its variants and the kernel-style reference.
+SC, TC, KFIT = "genpool_sc", "genpool_tc", "genpool_kfit"
+# The committed run of the previous engine: "before" in the engine section.
+ENGINE_BEFORE = os.path.join(ROOT, "papers", "data", "20261202-031537-vm.json")
 
 
 # ---------------------------------------------------------------------------
@@ -796,6 +802,165 @@ def gen_readme(d):
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------
+# The engine section (issue 5): targets and before/after. Generated only from
+# results files that measured the engine's variants; the before/after part
+# also reads the previous engine's run (ENGINE_BEFORE, or --before).
+
+BEFORE = {"path": ENGINE_BEFORE, "res": None}
+
+
+def has_engine(res):
+    return any(r["alloc"] in (SC, TC, KFIT) or r["workload"] in ("bulk_big", "chunks", "meta")
+               for r in res.get("results", []))
+
+
+def engine_targets(res):
+    """The targets list: stored by results.py, or derived here for older files."""
+    if res.get("targets") is not None:
+        return res["targets"]
+    rows = res.get("results", [])
+    return R.targets(rows, res.get("search_scaling", []), R.meta_table(rows))
+
+
+def before_res():
+    if BEFORE["res"] is None and BEFORE["path"] and os.path.exists(BEFORE["path"]):
+        with open(BEFORE["path"]) as f:
+            BEFORE["res"] = json.load(f)
+    return BEFORE["res"]
+
+
+def gen_engine_targets(d):
+    if not has_engine(d.res):
+        return ""
+    rows = []
+    for e in engine_targets(d.res):
+        meas, goal, verdict = R.fmt_target(e)
+        rows.append((e["what"], meas, goal.replace("<=", "≤").replace(">=", "≥"), verdict,
+                     e["derived"]))
+    n_pass = sum(e["pass"] is True for e in engine_targets(d.res))
+    n_miss = sum(e["pass"] is False for e in engine_targets(d.res))
+    n_none = sum(e["measured"] is None for e in engine_targets(d.res))
+    head = (f"{n_pass} targets met, {n_miss} missed, {n_none} not measured in this run "
+            f"(rows marked ref are shown for comparison and have no target of their own).")
+    return head + "\n\n" + table(["target", "measured", "goal", "result", "from"], rows,
+                                 ["---", "---:", "---:", "---", "---"])
+
+
+def _before_after_rows(old, new):
+    """(what, before, after) triples: the same benchmark of genpool_lf in the
+    previous engine's run and in this one."""
+    o, n = Res(old), Res(new)
+    out = []
+    for fill, gran in ((90, 16), (90, 1)):
+        for pool in (64, 65536):
+            b = o.med("search", LF, 1, "ns_per_op", pool_mib=pool, fill=fill, gran=gran)
+            a = n.med("search", LF, 1, "ns_per_op", pool_mib=pool, fill=fill, gran=gran)
+            out.append((f"search, {fill} % full, {gran_words(gran)}, {mib(pool)}: ns per attempt",
+                        b, a, "ns"))
+    for t in (1, 2, 8):
+        b = o.med("hot_pair", LF, t, "ops_per_s", gran=1)
+        a = n.med("hot_pair", LF, t, "ops_per_s", gran=1)
+        out.append((f"hot pair, 1 granule, {t} thread{'s' if t != 1 else ''}: ops/s", b, a, "rate"))
+    for t in (1, 2, 8):
+        b = o.med("bulk", LF, t, "ns_per_alloc", fill=50)
+        a = n.med("bulk", LF, t, "ns_per_alloc", fill=50)
+        out.append((f"bulk 50 % of 64 MiB, {t} thread{'s' if t != 1 else ''}: ns per alloc",
+                    b, a, "ns"))
+    return out
+
+
+def gen_engine_before_after(d):
+    old = before_res()
+    if not has_engine(d.res) or old is None:
+        return ""
+    rows = []
+    for what, b, a, kind in _before_after_rows(old, d.res):
+        f = rate if kind == "rate" else us_or_ns
+        change = div(a, b) if kind == "rate" else div(b, a)
+        rows.append((what, f(b), f(a), "-" if change is None else times(change)))
+    og = old.get("git", {}).get("describe", "?")
+    ng = d.res.get("git", {}).get("describe", "?")
+    text = (f"genpool_lf (first fit) in the previous engine's run ({old.get('date', '?')}, "
+            f"`{og}`, `{os.path.relpath(BEFORE['path'], ROOT)}`) and in this one "
+            f"({d.res.get('date', '?')}, `{ng}`). The two runs were made at different times, so "
+            f"the machine's load differed; the targets above are ratios within one run, these "
+            f"are not. Improvement: before / after for costs, after / before for rates.")
+    fig = ("![Before and after: genpool_lf of the previous engine against the new engine's "
+           "genpool_lf, genpool_sc and genpool_tc](figures/engine-before-after.png)")
+    return "\n\n".join([text, table(["benchmark", "before", "after", "improvement"], rows), fig])
+
+
+def plot_engine_before_after(res, outdir):
+    old = before_res()
+    if old is None or not has_engine(res):
+        return []
+    o, n = Res(old), Res(res)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    ax = axes[0]
+    for label, d, alloc, ls in (("before: genpool_lf", o, LF, "--"), ("after: genpool_lf", n, LF, "-"),
+                                ("after: genpool_sc", n, SC, "-")):
+        for gran, marker in ((16, "o"), (1, "s")):
+            pts = [(p, d.med("search", alloc, 1, "ns_per_op", pool_mib=p, fill=90, gran=gran))
+                   for p in d.values("search", "pool_mib")]
+            pts = [(p, v) for p, v in pts if v is not None]
+            if pts:
+                color = P.STYLE.get(alloc, ("black",))[0] if label.startswith("after") else "gray"
+                ax.plot([p / 1024 for p, _ in pts], [v for _, v in pts], ls=ls, marker=marker,
+                        color=color, label=f"{label}, {gran} gr", lw=1.5, ms=4)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("pool size, GiB (90 % full, granules held at random)")
+    ax.set_ylabel("ns per alloc + free attempt, 1 thread")
+    ax.set_title("search cost vs pool size", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6)
+    ax = axes[1]
+    for label, d, alloc, ls in (("before: genpool_lf", o, LF, "--"), ("after: genpool_lf", n, LF, "-"),
+                                ("after: genpool_sc", n, SC, "-"), ("after: genpool_tc", n, TC, "-"),
+                                ("after: genpool_spin", n, SPIN, ":"),
+                                ("after: jemalloc", n, "jemalloc", ":")):
+        ts = [t for t in d.threads("hot_pair", alloc=alloc, gran=1)]
+        vs = [d.med("hot_pair", alloc, t, "ops_per_s", gran=1) for t in ts]
+        if ts:
+            color = P.STYLE.get(alloc, ("black",))[0] if label.startswith("after") else "gray"
+            ax.plot(ts, vs, ls=ls, marker="o", color=color, label=label, lw=1.5, ms=4)
+    ts = sorted(set(o.threads("hot_pair", gran=1)) | set(n.threads("hot_pair", gran=1)))
+    if ts:
+        P.threads_axis(ax, res, ts)
+    ax.set_yscale("log")
+    ax.set_ylabel("alloc+free pairs per second, all threads")
+    ax.set_title("hot pair, 1 granule, half-full 64 MiB pool", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6)
+    ax = axes[2]
+    for label, d, wl, alloc, params, ls in (
+            ("before: genpool_lf, 64 MiB", o, "bulk", LF, {"fill": 50}, "--"),
+            ("after: genpool_lf, 64 MiB", n, "bulk", LF, {"fill": 50}, "-"),
+            ("after: genpool_lf, 16 GiB", n, "bulk_big", LF, {"pool_mib": 16384, "fill": 50}, "-."),
+            ("after: genpool_sc, 16 GiB", n, "bulk_big", SC, {"pool_mib": 16384, "fill": 50}, "-."),
+            ("after: kernel-style first fit, 16 GiB", n, "bulk_big", KFIT,
+             {"pool_mib": 16384, "fill": 50}, ":")):
+        ts = d.threads(wl, alloc=alloc, **params)
+        vs = [d.med(wl, alloc, t, "ns_per_op", **params) for t in ts]
+        pts = [(t, v) for t, v in zip(ts, vs) if v is not None]
+        if pts:
+            color = P.STYLE.get(alloc, ("black",))[0] if label.startswith("after") else "gray"
+            ax.plot([t for t, _ in pts], [v for _, v in pts], ls=ls, marker="o", color=color,
+                    label=label, lw=1.5, ms=4)
+    ts = sorted(set(o.threads("bulk")) | set(n.threads("bulk")) | set(n.threads("bulk_big")))
+    if ts:
+        P.threads_axis(ax, res, ts)
+    ax.set_yscale("log")
+    ax.set_ylabel("wall ns per call (alloc or free), per thread")
+    ax.set_title("bulk fill + drain of 50 % of the pool, 1 granule", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6)
+    fig.suptitle("The previous engine (before, gray) against the scalable engine (after)",
+                 fontsize=11)
+    return [P.save(fig, res, outdir, "engine-before-after.png")]
+
+
 PAPER_BLOCKS = {
     "abstract": gen_abstract,
     "machine": gen_machine,
@@ -819,7 +984,11 @@ PAPER_BLOCKS = {
     "threats-load": gen_threats_load,
     "threats-clock": gen_threats_clock,
     "data-notes": gen_data_notes,
+    "engine-targets": gen_engine_targets,
+    "engine-before-after": gen_engine_before_after,
 }
+# Blocks of the engine section: no "not used" note for results without the engine.
+ENGINE_BLOCKS = {"engine-targets", "engine-before-after"}
 README_BLOCKS = {"readme-performance": gen_readme}
 
 
@@ -868,6 +1037,7 @@ def figures(res, outdir):
     paths += P.plot_search(res, outdir)
     paths += plot_latency_hot_pair(res, outdir)
     paths += P.plot_frag(res, outdir)
+    paths += plot_engine_before_after(res, outdir)
     return paths
 
 
@@ -933,8 +1103,10 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--before", default=ENGINE_BEFORE)
     ap.add_argument("results", nargs="?")
     args = ap.parse_args()
+    BEFORE["path"] = args.before
     path = args.results or newest_results()
     if not path:
         sys.exit("paper.py: no results/*.json with schema genpool-bench/1; run scripts/bench first")
@@ -966,6 +1138,8 @@ def main():
             sys.exit(f"paper.py: {os.path.relpath(doc, ROOT)} has no generated blocks")
         out, unused = fill(text, blocks, d, os.path.relpath(doc, ROOT))
         for u in unused:
+            if u in ENGINE_BLOCKS and not has_engine(res):
+                continue
             print(f"paper.py: note: block '{u}' is not used in {os.path.relpath(doc, ROOT)}",
                   file=sys.stderr)
         for ref in sorted(set(re.findall(r"\]\(((?:papers/)?figures/[\w.-]+\.png)\)", out))):
