@@ -53,7 +53,9 @@ struct gen_pool_chunk {
 	size_t meta_size; /* bytes of this allocation, for gp_meta_free */
 	int meta_nid;     /* node it was placed on, -1 for the heap */
 	struct gp_summary sum; /* over bits[] */
-	unsigned long bits[];
+	/* on a line of its own: the fields above are read by every thread,
+	 * the first bitmap words written by the thread whose slot starts there */
+	unsigned long bits[] GP_ALIGNED_LINE;
 };
 
 /* An object replaced under RCU, awaiting a grace period before free(base). */
