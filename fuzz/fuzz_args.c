@@ -12,7 +12,10 @@
  * was: size, avail, default algorithm, and every chunk's fields, bitmap and
  * boundary maps. An accepted call must make exactly the change it promises
  * (for allocations: the run the algorithm's reference picks, and nothing
- * else). Sanitizers catch the rest.
+ * else). Sanitizers catch the rest. Scalable fit is the exception: it runs
+ * as the thread of a fuzzed slot (gp_tls_slot), and must land in the chunk
+ * first fit picks, on a run fz_scalable_ok accepts. Every snapshot checks
+ * the summaries (exact: invariant S) and gen_pool_avail against the bitmaps.
  *
  * Pools: P holds address-only chunks at fuzzed addresses; B holds one chunk
  * over a real buffer, so the zeroing allocators can run (on B only) and be
@@ -97,6 +100,7 @@ static unsigned int nops;
 static const genpool_algo_t algos[] = {
 	NULL, gen_pool_first_fit, gen_pool_best_fit, gen_pool_first_fit_align,
 	gen_pool_first_fit_order_align, gen_pool_fixed_alloc, fz_const_algo,
+	gen_pool_scalable_fit,
 };
 #define N_ALGOS (sizeof(algos) / sizeof(algos[0]))
 
@@ -214,7 +218,13 @@ static void op_create(struct fz_in *in)
 	if (plain)
 		flags = 0;
 	nv = nid_valid(nid);
-	want = order < 0 || order >= (int)FZ_BITS_PER_LONG || (flags & ~3u) || !nv ? EINVAL : 0;
+	/* known flags: SPINLOCK, STRICT, THREAD_CACHE; the last two not together */
+	want = order < 0 || order >= (int)FZ_BITS_PER_LONG || (flags & ~7u) ||
+			       (flags & (GEN_POOL_SPINLOCK | GEN_POOL_THREAD_CACHE)) ==
+				       (GEN_POOL_SPINLOCK | GEN_POOL_THREAD_CACHE) ||
+			       !nv
+		       ? EINVAL
+		       : 0;
 	fz_rep_reset();
 	errno = 0;
 	p = plain ? gen_pool_create(order, nid) : gen_pool_create_flags(order, nid, flags);
@@ -280,7 +290,7 @@ struct add_call {
 /* Bytes the chunk's bitmaps need: what a correct gen_pool_add must allocate. */
 static unsigned __int128 bitmap_bytes(const struct tpool *t, unsigned long nbits)
 {
-	unsigned int maps = (t->flags & GEN_POOL_STRICT) ? 3 : 1;
+	unsigned int maps = (t->flags & (GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE)) ? 3 : 1;
 
 	return (unsigned __int128)maps * ((nbits + (unsigned __int128)63) / 64) * 8;
 }
@@ -362,13 +372,15 @@ static void check_added(const struct tpool *t, const struct fz_pool_snap *a,
 	n->start = c->addr;
 	n->nbits = nbits;
 	n->end = c->addr + (nbits << t->order) - 1;
-	n->avail = nbits << t->order;
+	n->free = nbits;
 	n->phys = c->form == 0 ? (phys_addr_t)-1 : c->phys;
 	n->owner = c->form == 2 ? c->owner : NULL;
-	n->strict = t->flags & GEN_POOL_STRICT;
-	n->words = (nbits + FZ_BITS_PER_LONG - 1) / FZ_BITS_PER_LONG;
-	want.size += n->avail;
-	want.avail += n->avail;
+	n->strict = t->flags & (GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE);
+	n->words = fz_words(nbits);
+	n->sum_words = fz_sum_words(nbits);
+	fz_sum_compute(n, n->sum); /* all free: only the padding bits are set */
+	want.size += nbits << t->order;
+	want.avail += nbits << t->order;
 	fz_snap_equal(&want, b, "gen_pool_add");
 }
 
@@ -474,8 +486,8 @@ static bool ref_fit(const struct fz_pool_snap *s, unsigned long nr, const struct
 	for (unsigned int i = 0; i < s->n; i++) {
 		const struct fz_chunk_snap *c = &s->c[i];
 
-		if (c->avail < nr << s->order)
-			continue;
+		if (c->free < nr)
+			continue; /* cannot fit: the pool finds so in its search */
 		*bit = fz_fit(c->bits, c->nbits, c->start, s->order, nr, algo);
 		if (*bit != FZ_NOFIT) {
 			*ci = i;
@@ -497,7 +509,8 @@ static void apply(struct fz_pool_snap *want, unsigned int ci, unsigned long bit,
 		fz_assign(c->starts, bit, 1, set);
 		fz_assign(c->ends, bit + nr - 1, 1, set);
 	}
-	c->avail += set ? -bytes : bytes;
+	c->free += set ? -nr : nr;
+	fz_sum_compute(c, c->sum);
 	want->avail += set ? -bytes : bytes;
 }
 
@@ -550,12 +563,29 @@ static void op_alloc(struct fz_in *in, bool zeroing)
 		want_err = ENOMEM;
 	if (zeroing)
 		memset(backing, 0xa5, sizeof(backing));
+	if (algo.kind == FZ_SCALABLE)
+		gp_tls_slot = 1 + fz_u8(in); /* run as the thread of that slot */
 
 	fz_const_nr = nr;
 	fz_rep_reset();
 	errno = 0;
 	got = call_alloc(pool_of(t), &c);
 	err = errno;
+	if (algo.kind == FZ_SCALABLE && addr && got) {
+		/* first fit's chunk; within it, any run scalable fit may pick */
+		const struct fz_chunk_snap *sc = &a.c[ci];
+		unsigned long gb = (got - sc->start) >> t->order;
+
+		FZ_CHECK(got >= sc->start && !((got - sc->start) & (g - 1)) && gb < sc->nbits,
+			 "scalable fit of %lu granules returned 0x%lx outside first fit's chunk "
+			 "0x%lx", nr, got, sc->start);
+		fz_runlen(sc->bits, sc->nbits);
+		FZ_CHECK(fz_scalable_ok(sc->nbits, nr, bit, gb),
+			 "scalable fit of %lu granules in chunk 0x%lx returned bit %lu (first fit "
+			 "%lu)", nr, sc->start, gb, bit);
+		bit = gb;
+		addr = got;
+	}
 	FZ_CHECK(got == addr, "alloc form %d size %zu (%lu granules) algo %d/%lu on %s: got 0x%lx,"
 		 " expected 0x%lx (errno %d)", c.form, c.size, nr, (int)algo.kind, algo.arg,
 		 t ? (t->backed ? "B" : "P") : "NULL", got, addr, want_err);
@@ -1050,7 +1080,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = { data, size };
-	uint8_t k = fz_u8(&in);
+	uint8_t k;
+
+	gp_tls_slot = 1; /* slot 0, whatever the previous input left: reproducible */
+	k = fz_u8(&in);
 	int po = k < 192 ? k % 13 : k % 64; /* mostly small granules, any order at times */
 	unsigned int pf = fz_u8(&in) % 4;
 	int bo = fz_u8(&in) % 13;

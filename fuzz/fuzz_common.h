@@ -31,9 +31,15 @@
 #include "internal.h"
 
 #define FZ_BITS_PER_LONG (sizeof(unsigned long) * CHAR_BIT)
-/* Largest chunk, in granules, that the targets ever let a pool accept. */
-#define FZ_MAX_BITS 4096UL
+/*
+ * Largest chunk, in granules, that the targets ever let a pool accept: over
+ * 4096, so that chunks with three summary levels (bitmap, 2 words, 1 word)
+ * occur, and over 512, so that scalable fit's per-thread starts differ.
+ */
+#define FZ_MAX_BITS 6144UL
 #define FZ_WORDS ((FZ_MAX_BITS + FZ_BITS_PER_LONG - 1) / FZ_BITS_PER_LONG)
+/* Words of the summary levels >= 1 of an FZ_MAX_BITS chunk (2 + 1), with room. */
+#define FZ_SUM_WORDS 8
 #define FZ_MAX_CHUNKS 16
 #define FZ_NOFIT ULONG_MAX
 
@@ -298,7 +304,13 @@ static inline unsigned long fz_const_algo(unsigned long *map, unsigned long size
 	return d ? d->bit : size;
 }
 
-enum fz_kind { FZ_FIRST, FZ_BEST, FZ_ALIGN, FZ_ORDER, FZ_FIXED, FZ_CONST, FZ_BAD };
+/*
+ * FZ_SCALABLE (gen_pool_scalable_fit) is not predicted exactly: where it
+ * lands depends on the calling thread's slot. fz_fit returns first fit's
+ * bit for it (it must succeed exactly when that exists, in the same chunk),
+ * and fz_scalable_ok() judges the bit it returned.
+ */
+enum fz_kind { FZ_FIRST, FZ_BEST, FZ_ALIGN, FZ_ORDER, FZ_FIXED, FZ_CONST, FZ_SCALABLE, FZ_BAD };
 
 /* An algorithm as the reference sees it: @arg is align/offset bytes or the bit. */
 struct fz_algo {
@@ -325,6 +337,8 @@ static inline struct fz_algo fz_resolve(genpool_algo_t fn, const union fz_data *
 		a.kind = FZ_FIRST;
 	} else if (fn == gen_pool_best_fit) {
 		a.kind = FZ_BEST;
+	} else if (fn == gen_pool_scalable_fit) {
+		a.kind = FZ_SCALABLE; /* takes no data */
 	} else if (fn == gen_pool_first_fit_order_align) {
 		a.kind = FZ_ORDER;
 	} else if (fn == gen_pool_first_fit_align) {
@@ -418,6 +432,7 @@ static inline unsigned long fz_fit(const unsigned long *map, unsigned long nbits
 	fz_runlen(map, nbits);
 	switch (a->kind) {
 	case FZ_FIRST:
+	case FZ_SCALABLE: /* first fit's bit: see fz_scalable_ok */
 		bit = fz_first_aligned(nbits, nr, 0, 0);
 		break;
 	case FZ_BEST:
@@ -450,6 +465,30 @@ static inline unsigned long fz_fit(const unsigned long *map, unsigned long nbits
 }
 
 /*
+ * Is @got a bit gen_pool_scalable_fit may return for @nr granules on @map,
+ * where first fit returns @ff (not FZ_NOFIT)? api.md and papers/design.md:
+ * first fit from the thread's own start, a multiple of 512 granules (one
+ * 64-byte line of bitmap words), then first fit from the chunk start. So
+ * @got is a free run inside the chunk and either first fit's, or the
+ * lowest run at or after some multiple h of 512: then none starts in
+ * [h, got), and so none in [got rounded down to 512, got). Needs fz_rl
+ * (fz_fit computed it for @map).
+ */
+#define FZ_HINT_ALIGN 512UL
+static inline bool fz_scalable_ok(unsigned long nbits, unsigned long nr, unsigned long ff,
+				  unsigned long got)
+{
+	if (got >= nbits || nr > nbits - got || fz_rl[got] < nr)
+		return false;
+	if (got == ff)
+		return true;
+	for (unsigned long b = got & ~(FZ_HINT_ALIGN - 1); b < got; b++)
+		if (fz_rl[b] >= nr)
+			return false;
+	return true;
+}
+
+/*
  * Granules covering @size bytes at granule order @order, or 0 when api.md
  * says the size is refused: 0, overflowing when rounded up, or more than
  * UINT_MAX granules (genpool_algo_t's nr).
@@ -467,13 +506,20 @@ static inline unsigned long fz_granules(size_t size, int order)
 /* ------------------------------------------------------------------------ */
 /* Snapshots of a pool's internal state                                     */
 
+/*
+ * A chunk as the snapshot sees it. @strict: the chunk keeps boundary maps
+ * (GEN_POOL_STRICT and GEN_POOL_THREAD_CACHE pools). @sum: its summary
+ * levels >= 1, concatenated, @sum_words of them. There is no per-chunk
+ * free count in the library any more: @free is counted from @bits.
+ */
 struct fz_chunk_snap {
 	const struct gen_pool_chunk *self;
-	unsigned long start, end, nbits, avail, words;
+	unsigned long start, end, nbits, free, words, sum_words;
 	phys_addr_t phys;
 	void *owner;
 	bool strict;
 	unsigned long bits[FZ_WORDS], starts[FZ_WORDS], ends[FZ_WORDS];
+	unsigned long sum[FZ_SUM_WORDS];
 };
 
 struct fz_pool_snap {
@@ -487,18 +533,146 @@ struct fz_pool_snap {
 	struct fz_chunk_snap c[FZ_MAX_CHUNKS]; /* newest first, as searched */
 };
 
-/* The metadata allocation of @c is large enough for the bitmaps it claims. */
+/* Words of @n bits, without wrapping (n may be near ULONG_MAX). */
+static inline unsigned long fz_words(unsigned long n)
+{
+	return n / FZ_BITS_PER_LONG + (n % FZ_BITS_PER_LONG != 0);
+}
+
+/*
+ * Words of the summary levels above a bitmap of @nbits bits, written from
+ * summary.h's description (one bit per word of the level below, levels
+ * added until one fits in a word), not from summary.c.
+ */
+static inline unsigned long fz_sum_words(unsigned long nbits)
+{
+	unsigned long n = fz_words(nbits), total = 0;
+
+	while (n > 1) {
+		n = fz_words(n);
+		total += n;
+	}
+	return total;
+}
+
+/* The pool keeps boundary maps (starts[], ends[]) in every chunk. */
+static inline bool fz_boundary(const struct gen_pool *pool)
+{
+	return pool->flags & (GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE);
+}
+
+/*
+ * The metadata allocation of @c is large enough for the bitmaps it claims
+ * (bits[], the boundary maps of boundary pools, the summary levels), and
+ * the summary's levels lie inside it, after the maps, one after another.
+ */
 static inline void fz_check_meta(const struct gen_pool *pool, const struct gen_pool_chunk *c)
 {
 	unsigned __int128 need, words;
-	unsigned int maps = (pool->flags & GEN_POOL_STRICT) ? 3 : 1;
+	unsigned int maps = fz_boundary(pool) ? 3 : 1;
+	const struct gp_summary *sum = &c->sum;
+	const unsigned long *end, *at;
+	unsigned long n;
 
-	words = ((unsigned __int128)c->nbits + FZ_BITS_PER_LONG - 1) / FZ_BITS_PER_LONG;
-	need = sizeof(struct gen_pool_chunk) + maps * words * sizeof(unsigned long);
+	words = fz_words(c->nbits);
+	need = sizeof(struct gen_pool_chunk) +
+	       (maps * words + fz_sum_words(c->nbits)) * sizeof(unsigned long);
 	FZ_CHECK(c->meta_size >= need,
 		 "chunk [0x%lx, 0x%lx] has %lu granules but its metadata is only %zu bytes "
-		 "(needs %llu): its bitmap is too small", c->start_addr, c->end_addr, c->nbits,
+		 "(needs %llu): its bitmaps are too small", c->start_addr, c->end_addr, c->nbits,
 		 c->meta_size, (unsigned long long)(need > ULLONG_MAX ? ULLONG_MAX : need));
+	FZ_CHECK(fz_sum_words(c->nbits) == gp_sum_extra_words(c->nbits),
+		 "gp_sum_extra_words(%lu) = %zu, the levels need %lu", c->nbits,
+		 gp_sum_extra_words(c->nbits), fz_sum_words(c->nbits));
+	/* the layout: level k has one bit per word of level k - 1, down to one word */
+	FZ_CHECK(sum->nbits == c->nbits && sum->level[0] == c->bits && sum->words[0] == words,
+		 "chunk 0x%lx: summary level 0 is %p/%lu bits/%lu words, not the bitmap",
+		 c->start_addr, (void *)sum->level[0], sum->nbits, sum->words[0]);
+	FZ_CHECK(sum->top < GP_SUM_MAX_LEVELS, "chunk 0x%lx: summary top %u", c->start_addr,
+		 sum->top);
+	end = (const unsigned long *)((const char *)c + c->meta_size);
+	at = c->bits + maps * words;
+	for (unsigned int k = 1; k <= sum->top; k++) {
+		n = fz_words(sum->words[k - 1]);
+		FZ_CHECK(sum->words[k - 1] > 1 && sum->words[k] == n,
+			 "chunk 0x%lx: summary level %u has %lu words over %lu below", c->start_addr,
+			 k, sum->words[k], sum->words[k - 1]);
+		FZ_CHECK(sum->level[k] >= at && sum->level[k] + n <= end,
+			 "chunk 0x%lx: summary level %u at %p is outside its metadata or overlaps "
+			 "a map or the level below", c->start_addr, k, (void *)sum->level[k]);
+		at = sum->level[k] + n;
+	}
+	FZ_CHECK(sum->words[sum->top] == 1, "chunk 0x%lx: summary top level %u has %lu words",
+		 c->start_addr, sum->top, sum->words[sum->top]);
+}
+
+/*
+ * What the summary levels >= 1 of the chunk in @s must be, from its bitmap
+ * (summary.h, not summary.c): bit j of level k is set exactly when word j
+ * of level k - 1 is full (level 0's last word counts as full when every
+ * granule in it is set), and bits for words that do not exist are set.
+ * Written to @out, fz_sum_words(nbits) words, levels one after another.
+ */
+static inline void fz_sum_compute(const struct fz_chunk_snap *s, unsigned long *out)
+{
+	const unsigned long *below = s->bits;
+	unsigned long nbelow = s->words, lw, full, want;
+
+	for (unsigned int k = 1; nbelow > 1; k++) {
+		lw = fz_words(nbelow);
+		for (unsigned long w = 0; w < lw; w++) {
+			want = 0;
+			for (unsigned long b = 0; b < FZ_BITS_PER_LONG; b++) {
+				unsigned long j = w * FZ_BITS_PER_LONG + b;
+
+				if (j >= nbelow)
+					full = 1; /* stands for no word */
+				else if (k == 1)
+					full = (below[j] | ~fz_word_mask(j, s->nbits)) == ~0UL;
+				else
+					full = below[j] == ~0UL;
+				want |= full << b;
+			}
+			out[w] = want;
+		}
+		below = out;
+		out += lw;
+		nbelow = lw;
+	}
+}
+
+/*
+ * Invariant S: the pool is quiescent, so the summary must be exact (the
+ * snapshot's levels equal fz_sum_compute), gp_sum_find_stale must agree,
+ * and gp_sum_find_zero must equal the plain scan from every word's start.
+ */
+static inline void fz_check_summary(const struct gen_pool_chunk *c, const struct fz_chunk_snap *s)
+{
+	unsigned long want[FZ_SUM_WORDS];
+	unsigned int stale_level = 0;
+	unsigned long stale_word = 0;
+
+	fz_sum_compute(s, want);
+	for (unsigned long w = 0; w < s->sum_words; w++)
+		FZ_CHECK(s->sum[w] == want[w],
+			 "chunk 0x%lx: summary word %lu (levels >= 1 in a row) is 0x%lx, its bitmap "
+			 "says 0x%lx (invariant S)", s->start, w, s->sum[w], want[w]);
+	FZ_CHECK(!gp_sum_find_stale(&c->sum, &stale_level, &stale_word),
+		 "chunk 0x%lx: gp_sum_find_stale reports level %u word %lu stale, but the "
+		 "summary is exact", s->start, stale_level, stale_word);
+	/* backwards, carrying the first free granule at or after each word's start */
+	for (unsigned long w = s->words, z = s->nbits, got; w-- > 0;) {
+		unsigned long from = w * FZ_BITS_PER_LONG;
+
+		unsigned long v = s->bits[w] | ~fz_word_mask(w, s->nbits);
+
+		if (v != ~0UL)
+			z = from + (unsigned long)__builtin_ctzl(~v);
+		got = gp_sum_find_zero(&c->sum, from);
+		FZ_CHECK(got == z,
+			 "chunk 0x%lx: gp_sum_find_zero(%lu) = %lu, the first free granule is %lu",
+			 s->start, from, got, z);
+	}
 }
 
 /*
@@ -556,8 +730,8 @@ static inline void fz_check_strict(const struct fz_chunk_snap *s)
 static inline void fz_snap_chunk(const struct gen_pool *pool, const struct gen_pool_chunk *c,
 				 struct fz_chunk_snap *s)
 {
-	unsigned long g = 1UL << pool->min_alloc_order, last;
-	bool strict = pool->flags & GEN_POOL_STRICT;
+	unsigned long last;
+	bool strict = fz_boundary(pool);
 
 	fz_check_meta(pool, c);
 	FZ_CHECK(c->nbits >= 1 && c->nbits <= FZ_MAX_BITS,
@@ -568,12 +742,11 @@ static inline void fz_snap_chunk(const struct gen_pool *pool, const struct gen_p
 		 c->end_addr);
 	FZ_CHECK(strict == (c->starts != NULL && c->ends != NULL),
 		 "chunk 0x%lx: boundary maps %s in a %s pool", c->start_addr,
-		 c->starts ? "present" : "missing", strict ? "strict" : "non-strict");
+		 c->starts ? "present" : "missing", strict ? "boundary" : "non-boundary");
 	s->self = c;
 	s->start = c->start_addr;
 	s->end = c->end_addr;
 	s->nbits = c->nbits;
-	s->avail = __atomic_load_n(&c->avail, __ATOMIC_RELAXED);
 	s->phys = c->phys_addr;
 	s->owner = c->owner;
 	s->strict = strict;
@@ -583,19 +756,27 @@ static inline void fz_snap_chunk(const struct gen_pool *pool, const struct gen_p
 		memcpy(s->starts, c->starts, s->words * sizeof(unsigned long));
 		memcpy(s->ends, c->ends, s->words * sizeof(unsigned long));
 	}
+	s->sum_words = fz_sum_words(c->nbits);
+	FZ_CHECK(s->sum_words <= FZ_SUM_WORDS, "chunk 0x%lx: %lu summary words", s->start,
+		 s->sum_words);
+	for (unsigned int k = 1, at = 0; k <= c->sum.top; at += c->sum.words[k++])
+		memcpy(s->sum + at, c->sum.level[k], c->sum.words[k] * sizeof(unsigned long));
+	s->free = s->nbits - fz_count_set(s->bits, s->nbits);
 	/* bits past nbits in the last word belong to no granule: never set */
 	last = s->words - 1;
 	FZ_CHECK(!((s->bits[last] | (strict ? s->starts[last] | s->ends[last] : 0)) &
 		   ~fz_word_mask(last, s->nbits)),
 		 "chunk 0x%lx: a bit past its %lu granules is set", s->start, s->nbits);
-	FZ_CHECK(s->avail == (s->nbits - fz_count_set(s->bits, s->nbits)) * g,
-		 "chunk 0x%lx: avail %lu but %lu of %lu granules are free (G %lu)", s->start,
-		 s->avail, s->nbits - fz_count_set(s->bits, s->nbits), s->nbits, g);
+	fz_check_summary(c, s);
 	if (strict)
 		fz_check_strict(s);
 }
 
-/* Snapshot @pool (checking its invariants on the way). */
+/*
+ * Snapshot @pool (checking its invariants on the way). The pool is
+ * quiescent (the targets are single-threaded), so gen_pool_avail is exact:
+ * the chunks' free granules, summed from their bitmaps.
+ */
 static inline void fz_snap(struct gen_pool *pool, struct fz_pool_snap *s)
 {
 	const struct gen_pool_chunk *c;
@@ -612,7 +793,7 @@ static inline void fz_snap(struct gen_pool *pool, struct fz_pool_snap *s)
 		FZ_CHECK(s->n < FZ_MAX_CHUNKS, "pool has more than %d chunks", FZ_MAX_CHUNKS);
 		fz_snap_chunk(pool, c, &s->c[s->n]);
 		size += s->c[s->n].nbits << s->order;
-		avail += s->c[s->n].avail;
+		avail += s->c[s->n].free << s->order;
 		s->n++;
 	}
 	fz_rep_reset();
@@ -630,8 +811,6 @@ static inline void fz_chunk_equal(const struct fz_chunk_snap *a, const struct fz
 	FZ_CHECK(a->self == b->self && a->start == b->start && a->end == b->end &&
 			 a->nbits == b->nbits && a->phys == b->phys && a->owner == b->owner,
 		 "%s changed chunk [0x%lx, 0x%lx]", call, a->start, a->end);
-	FZ_CHECK(a->avail == b->avail, "%s changed avail of chunk 0x%lx: %lu -> %lu", call,
-		 a->start, a->avail, b->avail);
 	for (unsigned long w = 0; w < a->words; w++) {
 		FZ_CHECK(a->bits[w] == b->bits[w],
 			 "%s changed bitmap word %lu of chunk 0x%lx: 0x%lx -> 0x%lx", call, w,
@@ -639,6 +818,11 @@ static inline void fz_chunk_equal(const struct fz_chunk_snap *a, const struct fz
 		FZ_CHECK(!a->strict || (a->starts[w] == b->starts[w] && a->ends[w] == b->ends[w]),
 			 "%s changed boundary maps word %lu of chunk 0x%lx", call, w, a->start);
 	}
+	/* the summaries follow from the bitmaps (fz_check_summary); compared all the same */
+	for (unsigned long w = 0; w < a->sum_words; w++)
+		FZ_CHECK(a->sum[w] == b->sum[w],
+			 "%s changed summary word %lu of chunk 0x%lx: 0x%lx -> 0x%lx", call, w,
+			 a->start, a->sum[w], b->sum[w]);
 }
 
 /* @call left the pool exactly as in @a: @b is the snapshot after it. */

@@ -10,18 +10,27 @@
  * so the kernel semantics api.md fixes (chunks newest first; first fit the
  * lowest run; best fit the smallest hole, ties lowest; the alignments; fixed
  * offsets; free of allocated granules, or in GEN_POOL_STRICT pools of exactly
- * one allocation) leave no freedom. After every operation the pool's
- * internal state (chunk list, bitmaps, boundary maps of strict pools, avail,
- * the default algorithm pair) must equal the model, and the public size and
- * avail must agree. Chunks are address ranges only: never dereferenced, and
- * the zeroing allocators are left to fuzz_args, which backs its pool.
+ * one allocation) leave no freedom. The one exception is scalable fit,
+ * whose start depends on the calling thread's slot: the fuzzer sets the
+ * slot from the input (gp_tls_slot, as if another thread called), and
+ * checks that scalable fit succeeds exactly when first fit would, in the
+ * same chunk, with a free run that first fit from a 512-granule boundary
+ * would return (fz_scalable_ok); the model then records what it got.
+ * After every operation the pool's internal state (chunk list, bitmaps,
+ * boundary maps of strict pools, the summaries, exact at quiescence:
+ * invariant S) must equal the model, and the public size and avail (summed
+ * from per-thread shards) must agree with the model's totals. Chunks are
+ * address ranges only: never dereferenced, and the zeroing allocators are
+ * left to fuzz_args, which backs its pool. Chunks are mostly of up to 512
+ * granules, sometimes of up to FZ_MAX_BITS (three summary levels).
  *
  * Input layout: byte 0 granule order (0..13), byte 1 flags; then operations,
  * each an opcode byte and its arguments. Reads past the end give zeros.
  */
 #include "fuzz_common.h"
 
-#define MAX_GRANULES 512 /* per chunk; slots below are this many granules apart */
+#define MAX_GRANULES FZ_MAX_BITS /* per chunk; slots below are this many granules apart */
+#define SMALL_GRANULES 512 /* most chunks: small enough to fill */
 #define MAX_CHUNKS 8
 #define MAX_RECS 64
 #define MAX_OPS 2000
@@ -62,6 +71,7 @@ static char owner_tag[4]; /* owners are private pointers, never dereferenced */
 static const genpool_algo_t algos[] = {
 	NULL, gen_pool_first_fit, gen_pool_best_fit, gen_pool_first_fit_align,
 	gen_pool_first_fit_order_align, gen_pool_fixed_alloc, fz_const_algo,
+	gen_pool_scalable_fit,
 };
 #define N_ALGOS (sizeof(algos) / sizeof(algos[0]))
 
@@ -273,7 +283,8 @@ static int expect_add(unsigned long addr, size_t size, int nid, bool *or_eexist)
 static void gen_chunk(struct fz_in *in, unsigned long *addr, size_t *size)
 {
 	uint8_t k = fz_u8(in) % 9, t = fz_u8(in);
-	unsigned long granules = 1 + fz_u16(in) % MAX_GRANULES;
+	/* large ones have three summary levels, and scalable fit's starts differ there */
+	unsigned long granules = 1 + fz_u16(in) % (t & 0x20 ? MAX_GRANULES : SMALL_GRANULES);
 	const struct mchunk *c = m.n ? &m.c[fz_u8(in) % m.n] : NULL;
 	unsigned long tail = t >= 192 ? t % m.g : 0;
 	int8_t d = (int8_t)fz_u8(in);
@@ -447,12 +458,30 @@ static void op_alloc(struct fz_in *in)
 		want = m.c[ci].start + bit * m.g;
 	else
 		want_err = ENOMEM;
+	if (algo.kind == FZ_SCALABLE)
+		gp_tls_slot = 1 + fz_u8(in); /* run as the thread of that slot */
 
 	fz_const_nr = nr;
 	fz_rep_reset();
 	errno = 0;
 	got = call_alloc(&a, &owner, &dma);
 	err = errno;
+	if (algo.kind == FZ_SCALABLE && want && got) {
+		/* first fit's chunk, any run scalable fit may pick in it */
+		const struct mchunk *c = &m.c[ci];
+		unsigned long gb = (got - c->start) >> m.order;
+
+		FZ_CHECK(got >= c->start && !((got - c->start) & (m.g - 1)) && gb < c->nbits,
+			 "scalable fit of %lu granules (slot %u) returned 0x%lx, first fit's chunk is "
+			 "0x%lx/%lu granules", nr, gp_tls_slot - 1, got, c->start, c->nbits);
+		fz_runlen(c->map, c->nbits);
+		FZ_CHECK(fz_scalable_ok(c->nbits, nr, bit, gb),
+			 "scalable fit of %lu granules (slot %u) in chunk 0x%lx returned bit %lu, "
+			 "not a free run first fit from a 512-granule boundary gives (first fit: "
+			 "%lu)", nr, gp_tls_slot - 1, c->start, gb, bit);
+		bit = gb;
+		want = got;
+	}
 	FZ_CHECK(got == want,
 		 "alloc form %d algo %d/%lu size %zu (%lu granules, order %d): got 0x%lx, model "
 		 "0x%lx (errno %d)", a.form, (int)algo.kind, algo.arg, a.size, nr, m.order, got,
@@ -761,6 +790,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = { data, size };
 
+	gp_tls_slot = 1; /* slot 0, whatever the previous input left: reproducible */
 	new_pool(&in);
 	while (fz_more(&in) && m.ops < MAX_OPS)
 		op(&in, false);

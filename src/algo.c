@@ -145,8 +145,11 @@ static unsigned long thread_hint(unsigned long size)
 
 /*
  * First fit from the thread's own start, then first fit from @start (0 on a
- * first try, the failed position on a retry): the second pass covers the
- * whole chunk from @start, so this fails only where first fit fails.
+ * first try). A retry (@start = the position of a run lost to another
+ * thread) at or after the thread's start goes on from there and then wraps
+ * to 0, since the part before the thread's start may never have been
+ * searched. So the last pass always covers every granule the earlier ones
+ * skipped, and this fails only where first fit fails.
  */
 unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned long size, unsigned long start,
 				    unsigned int nr, void *data, struct gen_pool *pool,
@@ -163,6 +166,16 @@ unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned long size, unsi
 			bit = find_area(map, size, hint, nr, 0, 0);
 			if ((bit < size && nr <= size - bit) || GP_MUTANT(GP_MUT_SCALABLE_ONLY_HINT))
 				return bit;
+		} else if (hint && start) {
+			/*
+			 * A retry after a claim lost at or after the thread's
+			 * start: go on from there, then wrap to the chunk start,
+			 * which this thread may never have searched.
+			 */
+			bit = find_area(map, size, start, nr, 0, 0);
+			if (bit < size && nr <= size - bit)
+				return bit;
+			start = 0;
 		}
 	}
 	return find_area(map, size, start, nr, 0, 0);

@@ -37,6 +37,7 @@
 
 #include "atomic.h"
 #include "mutant.h"
+#include "testpoint.h"
 
 #define BPL GP_BITS_PER_LONG
 
@@ -101,6 +102,7 @@ static bool sync_one(struct gp_summary *s, unsigned int k, unsigned long w)
 		u = gp_atomic_load_relaxed(up);
 		if (!!(u & bit) == full)
 			return flipped;
+		GP_TESTPOINT(GP_TP_SUM_BEFORE_FLIP);
 		/* relaxed: the bit is a hint and guards no data */
 		if (gp_atomic_cas_relaxed(up, &u, u ^ bit)) {
 			flipped = true;
@@ -170,6 +172,19 @@ bool gp_sum_find_stale(const struct gp_summary *s, unsigned int *level, unsigned
 				*word = w;
 				return true;
 			}
+		}
+	}
+	/* bits standing for no word must be set (gp_sum_init): the search relies on them */
+	for (unsigned int k = 1; k <= s->top; k++) {
+		unsigned long below = s->words[k - 1], pad;
+
+		if (!(below % BPL))
+			continue;
+		pad = ~GP_LAST_WORD_MASK(below);
+		if ((gp_atomic_load_relaxed(&s->level[k][s->words[k] - 1]) & pad) != pad) {
+			*level = k - 1;
+			*word = below; /* past the level's end: the padding */
+			return true;
 		}
 	}
 	return false;

@@ -20,9 +20,13 @@
  *	chunk's avail is not yet lowered (it over-counts by the run).
  *  GP_TP_FREE_BEFORE_AVAIL    gp_chunk_free_rcu(): the run is released and
  *	may be handed out again, avail is not yet raised (it under-counts).
- *  GP_TP_ALLOC_WALK           alloc_rcu() in alloc.c: inside the RCU
+ *  GP_TP_ALLOC_WALK           walk_rcu() in alloc.c: inside the RCU
  *	read-side section, before each chunk of the walk. Allocation and free
  *	never wait for a grace period, so a stalled reader blocks neither.
+ *  GP_TP_SUM_BEFORE_FLIP      sync_one() in summary.c: a summary bit was
+ *	read as wrong and is about to be flipped. The parked thread's view may
+ *	go stale meanwhile; its re-check after the flip must repair it
+ *	(tests/test_sum_race.c makes that happen on purpose).
  *
  * In GEN_POOL_SPINLOCK pools the last three run under the pool lock, so a
  * thread parked there blocks every other alloc and free of the pool; the
@@ -39,6 +43,7 @@ enum gp_testpoint {
 	GP_TP_ALLOC_BEFORE_AVAIL,
 	GP_TP_FREE_BEFORE_AVAIL,
 	GP_TP_ALLOC_WALK,
+	GP_TP_SUM_BEFORE_FLIP,
 	GP_TP_COUNT
 };
 

@@ -85,6 +85,7 @@ static const char *const tp_names[GP_TP_COUNT] = {
 	[GP_TP_ALLOC_BEFORE_AVAIL] = "alloc before avail",
 	[GP_TP_FREE_BEFORE_AVAIL] = "free before avail",
 	[GP_TP_ALLOC_WALK] = "RCU chunk walk",
+	[GP_TP_SUM_BEFORE_FLIP] = "summary sync",
 };
 
 struct range {
