@@ -126,21 +126,24 @@ unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size, unsigned
 }
 
 /*
- * Where the calling thread starts in a chunk of @size granules: slots are
- * spread over the chunk, a multiple of 512 granules apart (512 bits = one
- * 64-byte line of bitmap words), so threads allocating at once claim bits in
- * different lines of the bitmap and, with 32768 or more granules apart,
- * different lines of the first summary level too (sbitmap's lesson).
+ * Where the calling thread starts in a chunk of @size granules. The chunk
+ * is cut into regions of 1024 granules (two 64-byte lines of bitmap words,
+ * so that the adjacent-line prefetcher does not pull a neighbour's line
+ * either) and slot s starts at region rev6(s) / 64 of the way through: the
+ * 6-bit reversal puts any two slots that differ in their low bits far
+ * apart (slots 0 and 1 at 0 and 1/2, 2 and 3 at 1/4 and 3/4, ...), as
+ * sbitmap's per-CPU hints aim to (sbitmap's lesson: different CPUs,
+ * different lines). Small chunks give several slots the same start.
  */
-#define GP_HINT_ALIGN 512UL
+#define GP_HINT_ALIGN 1024UL
 #define GP_HINT_SLOTS 64UL
 static unsigned long thread_hint(unsigned long size)
 {
-	unsigned long stride = size / GP_HINT_SLOTS & ~(GP_HINT_ALIGN - 1);
+	unsigned long regions = size / GP_HINT_ALIGN, s = gp_thread_slot() % GP_HINT_SLOTS, r = 0;
 
-	if (stride < GP_HINT_ALIGN)
-		stride = GP_HINT_ALIGN;
-	return (gp_thread_slot() % GP_HINT_SLOTS) * stride % size & ~(GP_HINT_ALIGN - 1);
+	for (unsigned int i = 0; i < 6; i++)
+		r |= ((s >> i) & 1) << (5 - i);
+	return r * regions / GP_HINT_SLOTS * GP_HINT_ALIGN;
 }
 
 /*
