@@ -86,9 +86,14 @@ void gp_meta_free(void *p, size_t size, int placed_nid)
 		free(p);
 }
 
+/*
+ * Line-aligned and padded too: the algorithm pair and the chunk index are
+ * read on every call, and must not share a line with the caller's own
+ * heap data, which may be written all the time.
+ */
 void *gp_meta_heap_zalloc(size_t size)
 {
-	return inject_failure() ? NULL : calloc(1, size);
+	return inject_failure() ? NULL : zalloc_lines(size);
 }
 
 char *gp_meta_strdup(const char *s)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "rng_helpers.h"
 
 #define ORDER 4
 #define G (1UL << ORDER)
@@ -37,22 +38,6 @@ struct tchunk {
 
 static struct tchunk ch[NCHUNKS]; /* in address order */
 static unsigned int order_added[NCHUNKS];
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-static unsigned long rng_below(uint64_t *s, unsigned long n)
-{
-	return (unsigned long)(rng_next(s) % n);
-}
 
 static struct {
 	int calls;

@@ -30,27 +30,12 @@
 
 #include "bitmap.h"
 #include "internal.h"
+#include "rng_helpers.h"
 
 #define ORDER 4
 #define G (1UL << ORDER)
 #define BPL GP_BITS_PER_LONG
 #define LINE 512UL /* granules per 64-byte line of bitmap words */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-static unsigned long rng_below(uint64_t *s, unsigned long n)
-{
-	return (unsigned long)(rng_next(s) % n);
-}
 
 /* Run as the thread of slot @slot (gp_thread_slot() then returns it). */
 static void be_slot(unsigned int slot)

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "bitmap.h"
+#include "rng_helpers.h"
 #include "summary.h"
 
 #define BPL GP_BITS_PER_LONG
@@ -63,22 +64,6 @@ static void sbuf_fini(struct sbuf *b)
 }
 
 /* A deterministic generator (xorshift64*). */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-static unsigned long rng_below(uint64_t *s, unsigned long n)
-{
-	return (unsigned long)(rng_next(s) % n);
-}
-
 static bool tbit(const unsigned long *map, unsigned long i)
 {
 	return (map[i / BPL] >> (i % BPL)) & 1;
