@@ -55,8 +55,10 @@ CACHING = ["jemalloc", "tcmalloc", "mimalloc"]  # per-thread caches: nothing sha
 PEERS = [LF, SPIN, MUTEX, "memkind"] + MALLOCS
 # The scalable engine (issue 5): its variants and the kernel-style reference.
 SC, TC, KFIT = "genpool_sc", "genpool_tc", "genpool_kfit"
-# The committed run of the previous engine: "before" in the engine section.
-ENGINE_BEFORE = os.path.join(ROOT, "papers", "data", "20261202-031537-vm.json")
+# The previous engine (commit a6bcf5f, built and run by the same scripts/bench
+# with LTO) run on this machine just before the committed run of the new one:
+# "before" in the engine section.
+ENGINE_BEFORE = os.path.join(ROOT, "papers", "data", "previous-engine-20261202-054214-vm.json")
 
 
 # ---------------------------------------------------------------------------
@@ -883,9 +885,10 @@ def gen_engine_before_after(d):
     ng = d.res.get("git", {}).get("describe", "?")
     text = (f"genpool_lf (first fit) in the previous engine's run ({old.get('date', '?')}, "
             f"`{og}`, `{os.path.relpath(BEFORE['path'], ROOT)}`) and in this one "
-            f"({d.res.get('date', '?')}, `{ng}`). The two runs were made at different times, so "
-            f"the machine's load differed; the targets above are ratios within one run, these "
-            f"are not. Improvement: before / after for costs, after / before for rates.")
+            f"({d.res.get('date', '?')}, `{ng}`), built the same way (release, LTO) and run "
+            f"one after the other on this machine. Absolute times drift between runs, so the "
+            f"targets above, ratios within one run, are the firm figures and these are "
+            f"indicative. Improvement: before / after for costs, after / before for rates.")
     fig = ("![Before and after: genpool_lf of the previous engine against the new engine's "
            "genpool_lf, genpool_sc and genpool_tc](figures/engine-before-after.png)")
     return "\n\n".join([text, table(["benchmark", "before", "after", "improvement"], rows), fig])
