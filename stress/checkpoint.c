@@ -171,6 +171,17 @@ static unsigned long first_fit_expected(const struct chunk_list *l, unsigned lon
 	return 0;
 }
 
+/*
+ * Free a completeness probe of k granules; in a cache pool it lands in this
+ * thread's cache, which goes back at once so the next probe sees the truth.
+ */
+static void checkpoint_free(unsigned long got, unsigned long k)
+{
+	if (got && gen_pool_free(st.pool, got, k * st.granule))
+		st_fail(ST_CHECKPOINT, "completeness: free of 0x%lx failed", got);
+	return_cache();
+}
+
 /* Is [addr, addr + k granules) free in the shadow of the chunk holding it? */
 static bool shadow_free(unsigned long addr, unsigned long k)
 {
@@ -190,19 +201,28 @@ static bool shadow_free(unsigned long addr, unsigned long k)
 	return true;
 }
 
-/* Scalable fit may place k granules anywhere free, but must not fail. */
+/*
+ * Scalable fit may place k granules anywhere free, but must not fail, from
+ * whichever thread's start it begins: the controller takes on, in turn, the
+ * slots that start at the chunk's start, half, quarter and three quarters.
+ */
 static void check_scalable(unsigned long k, unsigned int ci)
 {
+	static const unsigned int slots[] = { 0, 1, 2, 3 };
+	unsigned int own = gp_tls_slot;
 	unsigned long got;
 
-	errno = 0;
-	got = gen_pool_alloc_algo(st.pool, k * st.granule, gen_pool_scalable_fit, NULL);
-	if (!got || !shadow_free(got, k))
-		st_fail(ST_CHECKPOINT, "completeness: scalable fit of %lu granules (chunk %u has "
-			"a free run) returned 0x%lx (errno %d)%s", k, ci, got, errno,
-			got ? ", not a free run" : "");
-	if (got && gen_pool_free(st.pool, got, k * st.granule))
-		st_fail(ST_CHECKPOINT, "completeness: free of 0x%lx failed", got);
+	for (unsigned int i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		gp_tls_slot = slots[i] + 1; /* stored + 1, see src/thread.c */
+		errno = 0;
+		got = gen_pool_alloc_algo(st.pool, k * st.granule, gen_pool_scalable_fit, NULL);
+		if (!got || !shadow_free(got, k))
+			st_fail(ST_CHECKPOINT, "completeness: scalable fit of %lu granules from "
+				"slot %u (chunk %u has a free run) returned 0x%lx (errno %d)%s", k,
+				slots[i], ci, got, errno, got ? ", not a free run" : "");
+		checkpoint_free(got, k);
+	}
+	gp_tls_slot = own;
 }
 
 static void check_complete(const struct chunk_list *l, unsigned int ci)
@@ -219,8 +239,7 @@ static void check_complete(const struct chunk_list *l, unsigned int ci)
 		st_fail(ST_CHECKPOINT, "completeness: first fit of %lu granules (chunk %u has a "
 			"free run) returned 0x%lx (errno %d), expected 0x%lx", k, ci, got, errno,
 			want);
-	if (got && gen_pool_free(st.pool, got, k * st.granule))
-		st_fail(ST_CHECKPOINT, "completeness: free of 0x%lx failed", got);
+	checkpoint_free(got, k);
 	check_scalable(k, ci);
 }
 
@@ -255,7 +274,6 @@ static void check_pool(bool final)
 		check_complete(&l, (unsigned int)descriptor_of(l.c[j]));
 		step_done();
 	}
-	return_cache(); /* the completeness frees went to this thread's cache */
 }
 
 void st_checkpoint(bool final)
