@@ -16,25 +16,32 @@
 #include "internal.h"
 #include "mutant.h"
 
+/* Does entry @e start at or before @addr? (The index_lt mutant: strictly before.) */
+static inline bool starts_by(const struct gp_index_entry *e, unsigned long addr)
+{
+	return GP_MUTANT(GP_MUT_INDEX_LT) ? e->start < addr : e->start <= addr;
+}
+
+/*
+ * Branch-free binary search: the halving step is a conditional move, so a
+ * lookup of random addresses costs no mispredicted branches (with 1000
+ * chunks a branchy search paid about 10 of them per free).
+ */
 struct gen_pool_chunk *gp_index_find_rcu(struct gen_pool *pool, unsigned long addr)
 {
 	/* acquire: pairs with the release in gen_pool_add_owner's publication */
 	const struct gp_chunk_index *ix = gp_atomic_load_acquire(&pool->index);
-	unsigned long lo = 0, hi, mid;
+	const struct gp_index_entry *e;
+	unsigned long n, half;
 
 	if (!ix)
 		return NULL;
-	hi = ix->n; /* invariant: e[i].start <= addr for i < lo, > addr for i >= hi */
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (GP_MUTANT(GP_MUT_INDEX_LT) ? ix->e[mid].start < addr : ix->e[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* invariant: if any entry starts by addr, the last such is in e[0, n) */
+	for (e = ix->e, n = ix->n; n > 1; n -= half) {
+		half = n / 2;
+		e = starts_by(&e[half], addr) ? &e[half] : e;
 	}
-	if (lo == 0 || addr > ix->e[lo - 1].chunk->end_addr)
-		return NULL;
-	return ix->e[lo - 1].chunk;
+	return starts_by(e, addr) && addr <= e->end ? e->chunk : NULL;
 }
 
 struct gp_chunk_index *gp_index_with_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
@@ -50,7 +57,7 @@ struct gp_chunk_index *gp_index_with_locked(struct gen_pool *pool, struct gen_po
 		at++;
 	if (at)
 		memcpy(ix->e, old->e, at * sizeof(ix->e[0]));
-	ix->e[at] = (struct gp_index_entry){ chunk->start_addr, chunk };
+	ix->e[at] = (struct gp_index_entry){ chunk->start_addr, chunk->end_addr, chunk };
 	if (n > at)
 		memcpy(ix->e + at + 1, old->e + at, (n - at) * sizeof(ix->e[0]));
 	ix->n = n + 1;

@@ -73,11 +73,11 @@ struct gp_algo_pair {
 
 /*
  * The chunks sorted by address, for lookups by address; RCU-published. The
- * start addresses sit in the array itself, so a binary search reads one
- * contiguous array and touches a chunk only at the end.
+ * bounds sit in the array itself, so a lookup reads one contiguous array
+ * and touches the chunk only once it has found it.
  */
 struct gp_index_entry {
-	unsigned long start;
+	unsigned long start, end; /* the chunk's first and last byte */
 	struct gen_pool_chunk *chunk;
 };
 struct gp_chunk_index {
