@@ -58,7 +58,7 @@ SC, TC, KFIT = "genpool_sc", "genpool_tc", "genpool_kfit"
 # The previous engine (commit a6bcf5f, built and run by the same scripts/bench
 # with LTO) run on this machine just before the committed run of the new one:
 # "before" in the engine section.
-ENGINE_BEFORE = os.path.join(ROOT, "papers", "data", "previous-engine-20261202-054214-vm.json")
+ENGINE_BEFORE = os.path.join(ROOT, "papers", "data", "previous-engine-20261202-061737-vm.json")
 
 
 # ---------------------------------------------------------------------------
