@@ -155,10 +155,11 @@ unsigned long gp_bitmap_weight(const unsigned long *map, unsigned long size)
 	return n;
 }
 
-/* Bitmap word @word of @sum may have changed fullness (value now @v). */
-static void note_word(struct gp_summary *sum, unsigned long word, unsigned long v, bool was_full)
+/* Bitmap word @word of @sum went from @was to @now: sync the summary if its fullness changed. */
+static void note_word(struct gp_summary *sum, unsigned long word, unsigned long was,
+		      unsigned long now)
 {
-	if (sum && gp_sum_word_full(sum, word, v) != was_full)
+	if (sum && gp_sum_word_full(sum, word, now) != gp_sum_word_full(sum, word, was))
 		gp_sum_sync(sum, word);
 }
 
@@ -205,7 +206,7 @@ static void undo_claim(unsigned long *map, struct gp_summary *sum, unsigned long
 	while (span_next(&pos, upto, &word, &mask)) {
 		/* relaxed: these bits were ours alone and guarded no data. */
 		old = gp_atomic_fetch_and_relaxed(&map[word], ~mask);
-		note_word(sum, word, old & ~mask, sum && gp_sum_word_full(sum, word, old));
+		note_word(sum, word, old, old & ~mask);
 	}
 }
 
@@ -223,7 +224,7 @@ static void undo_release(unsigned long *map, struct gp_summary *sum, unsigned lo
 
 	while (span_next(&pos, upto, &word, &mask)) {
 		old = gp_atomic_fetch_or_relaxed(&map[word], mask);
-		note_word(sum, word, old | mask, sum && gp_sum_word_full(sum, word, old));
+		note_word(sum, word, old, old | mask);
 	}
 }
 
@@ -238,7 +239,7 @@ static int claim_ll(unsigned long *map, struct gp_summary *sum, unsigned long st
 				undo_claim(map, sum, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
-		note_word(sum, word, now, false); /* had a clear bit: was not full */
+		note_word(sum, word, now & ~mask, now);
 		GP_TESTPOINT_IF(pos < start + nr, GP_TP_CLAIM_BETWEEN_WORDS);
 	}
 	return 0;
@@ -256,7 +257,7 @@ static int release_ll(unsigned long *map, struct gp_summary *sum, unsigned long 
 			undo_release(map, sum, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
-		note_word(sum, word, was & ~mask, sum && gp_sum_word_full(sum, word, was));
+		note_word(sum, word, was, was & ~mask);
 	}
 	return 0;
 }
@@ -277,7 +278,7 @@ static int flip_locked(unsigned long *map, struct gp_summary *sum, unsigned long
 	while (span_next(&pos, start + nr, &word, &mask)) {
 		old = map[word];
 		map[word] = old ^ mask;
-		note_word(sum, word, old ^ mask, sum && gp_sum_word_full(sum, word, old));
+		note_word(sum, word, old, old ^ mask);
 	}
 	return 0;
 }

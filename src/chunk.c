@@ -98,9 +98,6 @@ struct gen_pool_chunk *gp_chunk_next_rcu(struct gen_pool_chunk *chunk)
 	return gp_atomic_load_acquire(&chunk->next);
 }
 
-#define for_each_chunk_rcu(c, pool)                                                          \
-	for ((c) = gp_chunk_first_rcu(pool); (c); (c) = gp_chunk_next_rcu(c))
-
 struct gen_pool_chunk *gp_chunk_overlap_locked(struct gen_pool *pool, unsigned long first,
 					       unsigned long last)
 {
@@ -212,20 +209,23 @@ void gp_chunk_unpark(struct gen_pool_chunk *c, unsigned long bit)
 	GP_BUG_ON(gp_bitmap_test_and_set_bit(c->starts, bit));
 }
 
-/* Clear the end mark and the bits of a range whose start mark is clear. */
-static void release_unmarked(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
-			     unsigned long nbits)
+/* Release the bits and, once they are free, uncount them; -EBUSY as release(). */
+static int release_counted(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+			   unsigned long nbits)
 {
-	gp_bitmap_test_and_clear_bit(c->ends, bit + nbits - 1);
-	GP_BUG_ON(release(pool, c, bit, nbits) != 0);
+	if (release(pool, c, bit, nbits))
+		return -EBUSY;
 	GP_TESTPOINT(GP_TP_FREE_BEFORE_AVAIL);
 	gp_pool_account(pool, -(long)nbits);
+	return 0;
 }
 
+/* A range whose start mark is clear (parked): its end mark, then its bits. */
 void gp_chunk_release_parked(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 			     unsigned long nbits)
 {
-	release_unmarked(pool, c, bit, nbits);
+	gp_bitmap_test_and_clear_bit(c->ends, bit + nbits - 1);
+	GP_BUG_ON(release_counted(pool, c, bit, nbits) != 0);
 }
 
 /*
@@ -236,16 +236,11 @@ void gp_chunk_release_parked(struct gen_pool *pool, struct gen_pool_chunk *c, un
 int gp_chunk_free_rcu(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 		      unsigned long nbits)
 {
-	if (c->starts) {
-		if (gp_chunk_park(c, bit, nbits))
-			return -EINVAL;
-		release_unmarked(pool, c, bit, nbits);
-		return 0;
-	}
-	if (release(pool, c, bit, nbits))
+	if (!c->starts)
+		return release_counted(pool, c, bit, nbits) ? -EINVAL : 0;
+	if (gp_chunk_park(c, bit, nbits))
 		return -EINVAL;
-	GP_TESTPOINT(GP_TP_FREE_BEFORE_AVAIL);
-	gp_pool_account(pool, -(long)nbits);
+	gp_chunk_release_parked(pool, c, bit, nbits);
 	return 0;
 }
 
