@@ -118,6 +118,21 @@ static bool cached_request(struct gen_pool *pool, unsigned long nbits,
 	       gp_tcache_serves(pool, nbits);
 }
 
+/* One try: through the thread cache, or the walk. */
+static unsigned long alloc_once(struct gen_pool *pool, unsigned long nbits,
+				const struct alloc_req *req, const char **why)
+{
+	struct gen_pool_chunk *c;
+	unsigned long addr;
+
+	if (!cached_request(pool, nbits, req))
+		return alloc_walk(pool, nbits, req, why);
+	addr = gp_tcache_alloc(pool, nbits, &c);
+	if (addr)
+		fill_out(req, c, addr);
+	return addr;
+}
+
 /*
  * The default pair is read inside the read section, so that algo and data
  * come from the same gen_pool_set_algo(). A cache pool that would fail
@@ -125,7 +140,6 @@ static bool cached_request(struct gen_pool *pool, unsigned long nbits,
  */
 static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct alloc_req *req)
 {
-	struct gen_pool_chunk *c;
 	unsigned long nbits, addr;
 	const char *why = NULL;
 
@@ -136,16 +150,10 @@ static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct a
 	nbits = gp_pool_granules(pool, size);
 	if (!nbits)
 		return REFUSE_ALLOC(req->caller, "size %zu is 0 or too large", size);
-	if (cached_request(pool, nbits, req)) {
-		addr = gp_tcache_alloc(pool, nbits, &c);
-		if (addr)
-			fill_out(req, c, addr);
-	} else {
-		addr = alloc_walk(pool, nbits, req, &why);
-		if (!addr && !why && pool->tcache) {
-			gp_tcache_flush(pool);
-			addr = alloc_walk(pool, nbits, req, &why);
-		}
+	addr = alloc_once(pool, nbits, req, &why);
+	if (!addr && !why && pool->tcache) {
+		gp_tcache_flush(pool);
+		addr = alloc_once(pool, nbits, req, &why);
 	}
 	if (why)
 		return REFUSE_ALLOC(req->caller, "%s", why);

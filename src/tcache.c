@@ -436,18 +436,6 @@ static inline struct gp_tcache *cache_get(struct gen_pool *pool)
 /* ------------------------------------------------------------------------ */
 /* Allocation                                                               */
 
-/* A raw allocation; when it fails, return own cache and depot and retry once. */
-static unsigned long alloc_raw_or_flush(struct gen_pool *pool, unsigned long nbits,
-					struct gen_pool_chunk **chunk)
-{
-	unsigned long addr = gp_pool_alloc_raw(pool, nbits, true, chunk);
-
-	if (addr)
-		return addr;
-	gp_tcache_flush(pool);
-	return gp_pool_alloc_raw(pool, nbits, true, chunk);
-}
-
 /* Hit: hand out @m's last round (T1). */
 static inline unsigned long take(struct gp_tcache *tc, struct gp_mag *m, unsigned long nbits,
 				 struct gen_pool_chunk **chunk)
@@ -477,7 +465,7 @@ static unsigned long refill(struct gp_tcache *tc, unsigned long nbits,
 			    struct gen_pool_chunk **chunk)
 {
 	struct gp_tc_class *k = &tc->cls[nbits - 1];
-	unsigned long addr = alloc_raw_or_flush(tc->pool, nbits, chunk);
+	unsigned long addr = gp_pool_alloc_raw(tc->pool, nbits, true, chunk);
 	struct gp_round r;
 
 	if (!addr)
@@ -525,7 +513,7 @@ unsigned long gp_tcache_alloc(struct gen_pool *pool, unsigned long nbits,
 
 	/* no cache (out of memory), or a configure raced with serves() */
 	if (unlikely(!tc || nbits > tc->max_granules))
-		return alloc_raw_or_flush(pool, nbits, chunk);
+		return gp_pool_alloc_raw(pool, nbits, true, chunk);
 	m = tc->cls[nbits - 1].loaded;
 	if (likely(m && m->n))
 		return take(tc, m, nbits, chunk);
