@@ -58,17 +58,20 @@ struct gen_pool_chunk {
 	unsigned long bits[] GP_ALIGNED_LINE;
 };
 
-/* An object replaced under RCU, awaiting a grace period before free(base). */
+/*
+ * An object replaced under RCU, awaiting a grace period before it is freed.
+ * It is the first member of every object that can be retired, so freeing it
+ * frees the object (both are heap metadata, freed with free()).
+ */
 struct gp_retired {
 	struct gp_retired *next;
-	void *base;
 };
 
 /* The default algorithm and its data, published together as one pointer. */
 struct gp_algo_pair {
+	struct gp_retired retired; /* first: see struct gp_retired */
 	genpool_algo_t algo;
 	void *data;
-	struct gp_retired retired;
 };
 
 /*
@@ -81,7 +84,7 @@ struct gp_index_entry {
 	struct gen_pool_chunk *chunk;
 };
 struct gp_chunk_index {
-	struct gp_retired retired;
+	struct gp_retired retired; /* first: see struct gp_retired */
 	unsigned long n;
 	struct gp_index_entry e[];
 };
@@ -202,7 +205,7 @@ static inline void gp_pool_account(struct gen_pool *pool, long granules)
 	gp_atomic_add_relaxed(&pool->shards[gp_thread_slot() % GP_NSHARDS].claimed, granules);
 }
 /* Replace under the lock: @old goes on the retired list; then, unlocked: */
-void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old, void *base) GP_HIDDEN;
+void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old) GP_HIDDEN;
 /* free what was retired once no reader can hold it (unless inside a reader). */
 void gp_pool_reclaim(struct gen_pool *pool) GP_HIDDEN;
 void gp_pool_free_all(struct gen_pool *pool) GP_HIDDEN;

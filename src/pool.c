@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "atomic.h"
@@ -120,13 +121,15 @@ static void free_retired(struct gp_retired *r)
 
 	for (; r; r = next) {
 		next = r->next;
-		free(r->base);
+		free(r); /* the object it heads */
 	}
 }
 
-void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old, void *base)
+_Static_assert(offsetof(struct gp_algo_pair, retired) == 0, "see struct gp_retired");
+_Static_assert(offsetof(struct gp_chunk_index, retired) == 0, "see struct gp_retired");
+
+void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old)
 {
-	old->base = base;
 	old->next = pool->retired;
 	pool->retired = old;
 }
@@ -223,7 +226,7 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 	index = other ? NULL : gp_index_with_locked(pool, chunk);
 	if (index) {
 		if (pool->index)
-			gp_pool_retire_locked(pool, &pool->index->retired, pool->index);
+			gp_pool_retire_locked(pool, &pool->index->retired);
 		/* release: pairs with the acquire in gp_index_find_rcu */
 		gp_atomic_store_release(&pool->index, index);
 		gp_chunk_publish_locked(pool, chunk);
@@ -292,7 +295,7 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	gp_atomic_store_relaxed(&pool->cache_default, algo == gen_pool_first_fit ||
 							      algo == gen_pool_best_fit ||
 							      algo == gen_pool_scalable_fit);
-	gp_pool_retire_locked(pool, &old->retired, old);
+	gp_pool_retire_locked(pool, &old->retired);
 	gp_pool_unlock(pool);
 	gp_pool_reclaim(pool);
 }
