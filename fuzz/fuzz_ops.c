@@ -726,12 +726,15 @@ static void op_bad_create(struct fz_in *in)
 	static const int orders[] = { -1, (int)FZ_BITS_PER_LONG, INT_MIN, INT_MAX, 100 };
 	uint8_t k = fz_u8(in);
 	int order = k & 1 ? orders[k % 5] : k % 14;
-	unsigned int flags = k & 2 ? 1u << (2 + k % 30) : 0;
+	/* a flag bit no GEN_POOL_* flag uses, or a combination that is refused */
+	unsigned int flags = k & 2 ? 1u << (3 + k % 29) : 0;
 	int nid = (k & 5) == 4 ? -2 - k : -1;
 	struct gen_pool *p;
 
+	_Static_assert(GP_KNOWN_FLAGS < 8, "the unknown flag bits above start at bit 3");
 	if (!(k & 1) && !flags && nid == -1)
-		flags = GEN_POOL_STRICT | 0x80000000u;
+		flags = k & 8 ? GEN_POOL_SPINLOCK | GEN_POOL_THREAD_CACHE
+			      : GEN_POOL_STRICT | 0x80000000u;
 	fz_rep_reset();
 	errno = 0;
 	p = gen_pool_create_flags(order, nid, flags);
