@@ -21,6 +21,7 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "mutant.h"
 #include "rcu.h"
 
 #ifdef GP_TSAN
@@ -293,6 +294,10 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 		GP_REFUSE(ENOMEM, "out of memory; algorithm unchanged");
 		return;
 	}
+	if (why && GP_MUTANT(GP_MUT_SET_ALGO_KEEP_OLD)) {
+		free(pair);
+		return;
+	}
 	pair->algo = algo;
 	pair->data = data;
 
@@ -301,9 +306,10 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	/* release: pairs with the acquire in gp_pool_algo_rcu. */
 	gp_atomic_store_release(&pool->algo, pair);
 	/* relaxed: read by later calls, which the caller orders after this one */
-	gp_atomic_store_relaxed(&pool->cache_default, algo == gen_pool_first_fit ||
-							      algo == gen_pool_best_fit ||
-							      algo == gen_pool_scalable_fit);
+	gp_atomic_store_relaxed(&pool->cache_default,
+				algo == gen_pool_first_fit || algo == gen_pool_best_fit ||
+					algo == gen_pool_scalable_fit ||
+					GP_MUTANT(GP_MUT_CACHE_ANY_DEFAULT));
 	gp_pool_retire_locked(pool, &old->retired);
 	gp_pool_unlock(pool);
 	gp_pool_reclaim(pool);
