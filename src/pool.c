@@ -62,9 +62,11 @@ struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags
 		return gp_refuse_null(EINVAL, caller, "min_alloc_order %d is outside 0..%d",
 				      min_alloc_order, (int)(sizeof(long) * 8) - 1);
 	if (flags & ~GP_KNOWN_FLAGS)
-		return gp_refuse_null(EINVAL, caller, "unknown flags 0x%x", flags & ~GP_KNOWN_FLAGS);
+		return gp_refuse_null(EINVAL, caller, "unknown flags 0x%x",
+				      flags & ~GP_KNOWN_FLAGS);
 	if ((flags & GEN_POOL_SPINLOCK) && (flags & GEN_POOL_THREAD_CACHE))
-		return gp_refuse_null(EINVAL, caller, "GEN_POOL_THREAD_CACHE with GEN_POOL_SPINLOCK: "
+		return gp_refuse_null(EINVAL, caller,
+				      "GEN_POOL_THREAD_CACHE with GEN_POOL_SPINLOCK: "
 				      "the spinlock baseline has no caches");
 	if (gp_meta_check_nid(nid))
 		return gp_refuse_null(EINVAL, caller, "NUMA node %d does not exist", nid);
@@ -245,7 +247,8 @@ static int add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phys
 		return 0;
 	}
 	if (other)
-		err = gp_refuse(EEXIST, caller, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
+		err = gp_refuse(EEXIST, caller,
+				"chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
 				chunk->start_addr, chunk->end_addr, other->start_addr,
 				other->end_addr);
 	else

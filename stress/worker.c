@@ -211,7 +211,8 @@ static void do_query(struct st_worker *w, const struct st_range *r)
 	if (seen < before || seen > after)
 		st_fail(ST_OTHER, "for_each_chunk saw %u chunks, expected %u..%u", seen, before,
 			after);
-	if (gen_pool_has_addr(st.pool, foreign, st.granule) || gen_pool_has_addr(st.pool, foreign, 0))
+	if (gen_pool_has_addr(st.pool, foreign, st.granule) ||
+	    gen_pool_has_addr(st.pool, foreign, 0))
 		st_fail(ST_OTHER, "has_addr(0x%lx) is true for an address in no chunk", foreign);
 	if (!r)
 		return;
