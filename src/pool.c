@@ -277,7 +277,14 @@ int gen_pool_add(struct gen_pool *pool, unsigned long addr, size_t size, int nid
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool)
 {
 	/* acquire: pairs with the release in gen_pool_set_algo. */
-	return *gp_atomic_load_acquire(&pool->algo);
+	const struct gp_algo_pair *pair = gp_atomic_load_acquire(&pool->algo);
+
+	/*
+	 * algo and data only, never the whole struct: its retired link is
+	 * written by the gen_pool_set_algo that replaces it while readers may
+	 * still be copying it (found by the stress harness's invalid window).
+	 */
+	return (struct gp_algo_pair){ .algo = pair->algo, .data = pair->data };
 }
 
 void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
