@@ -233,7 +233,7 @@ static void op_create(struct fz_in *in)
 	if (want) {
 		FZ_CHECK(!p && errno == want, "create(%d, %d, 0x%x) = %p errno %d, expected %d",
 			 order, nid, flags, (void *)p, errno, want);
-		fz_expect_report(want, "gen_pool_create");
+		fz_expect_report_by(want, plain ? "gen_pool_create" : "gen_pool_create_flags");
 		return;
 	}
 	FZ_CHECK(p, "create(%d, %d, 0x%x) failed with errno %d", order, nid, flags, errno);
@@ -347,6 +347,9 @@ static bool expect_add(struct tpool *t, const struct fz_pool_snap *s, struct add
 	return s->n < FZ_MAX_CHUNKS;
 }
 
+static const char *const add_name[] = { "gen_pool_add", "gen_pool_add_virt",
+					 "gen_pool_add_owner" };
+
 static int call_add(struct gen_pool *pool, const struct add_call *c)
 {
 	switch (c->form) {
@@ -414,7 +417,7 @@ static void op_add(struct fz_in *in)
 	if (r == -ENOMEM)
 		FZ_CHECK(fz_rep.calls <= 1, "gen_pool_add: ENOMEM reported %d times", fz_rep.calls);
 	else
-		fz_expect_report(-r, "gen_pool_add");
+		fz_expect_report_by(-r, add_name[c.form]);
 	fz_rep_reset();
 	if (!t)
 		return;
@@ -436,6 +439,14 @@ struct alloc_call {
 	int align;
 	void **owner;
 	dma_addr_t *dma;
+};
+
+/* The public call of each form, which a refusal must name. */
+static const char *const alloc_name[] = {
+	"gen_pool_alloc", "gen_pool_alloc_owner", "gen_pool_alloc_algo",
+	"gen_pool_alloc_algo_owner", "gen_pool_dma_alloc", "gen_pool_dma_alloc_algo",
+	"gen_pool_dma_alloc_align", "gen_pool_dma_zalloc", "gen_pool_dma_zalloc_algo",
+	"gen_pool_dma_zalloc_align",
 };
 
 static unsigned long call_alloc(struct gen_pool *pool, const struct alloc_call *a)
@@ -592,7 +603,7 @@ static void op_alloc(struct fz_in *in, bool zeroing)
 	if (!addr)
 		FZ_CHECK(err == want_err, "alloc form %d: errno %d, expected %d", c.form, err,
 			 want_err);
-	fz_expect_report(want_err == EINVAL ? EINVAL : 0, "alloc");
+	fz_expect_report_by(want_err == EINVAL ? EINVAL : 0, alloc_name[c.form]);
 	if (c.owner && (c.form == 1 || c.form == 3))
 		FZ_CHECK(owner == (addr ? a.c[ci].owner : NULL), "alloc: *owner %p, expected %p",
 			 owner, addr ? a.c[ci].owner : NULL);
@@ -672,7 +683,7 @@ static void op_free(struct fz_in *in)
 		   : gen_pool_free(pool_of(t), addr, size);
 	FZ_CHECK(r == want_r, "gen_pool_free(0x%lx, %zu) on %s = %d, expected %d", addr, size,
 		 t ? (t->backed ? "B" : "P") : "NULL", r, want_r);
-	fz_expect_report(-r, "gen_pool_free");
+	fz_expect_report_by(-r, k & 16 ? "gen_pool_free_owner" : "gen_pool_free");
 	if (k & 16)
 		FZ_CHECK(owner == (r ? NULL : a.c[ci].owner), "free_owner: *owner %p", owner);
 	if (!t)
@@ -687,17 +698,31 @@ static void op_free(struct fz_in *in)
 /* ------------------------------------------------------------------------ */
 /* set_algo, queries, for_each_chunk, accessors, error handler              */
 
+/*
+ * set_algo installs the pair as given, invalid data included (reported; the
+ * pool's allocations then fail with EINVAL: op_alloc resolves the pool's
+ * data as it reads at each call). With the selector's high bit the caller
+ * instead rewrites, in place, the struct the pool holds: no call, no report,
+ * nothing else changes.
+ */
 static void op_set_algo(struct fz_in *in)
 {
 	static struct fz_pool_snap a, b;
 	struct tpool *t = pick(in, true);
-	genpool_algo_t fn = algos[fz_u8(in) % N_ALGOS];
+	uint8_t k = fz_u8(in);
+	genpool_algo_t fn = algos[k % N_ALGOS];
 	struct fz_algo algo = { FZ_FIRST, 0 };
 	union fz_data scratch, *spare = &scratch, *data;
 
 	if (t) {
 		fz_snap(t->pool, &a);
-		/* the slot the pool does not hold: a refused call must not touch its data */
+		if ((k & 0x80) && (a.data == &t->slot[0] || a.data == &t->slot[1])) {
+			gen_data(in, a.data, gran(t));
+			fz_snap(t->pool, &b);
+			fz_snap_equal(&a, &b, "rewriting the default's data");
+			return;
+		}
+		/* the slot the pool does not hold: the call must not touch its data */
 		spare = a.data == &t->slot[0] ? &t->slot[1] : &t->slot[0];
 	}
 	data = gen_data(in, spare, t ? gran(t) : 1);
@@ -705,14 +730,10 @@ static void op_set_algo(struct fz_in *in)
 		algo = fz_resolve(fn, fn ? data : NULL, t->order);
 	fz_rep_reset();
 	gen_pool_set_algo(pool_of(t), fn, data);
-	fz_expect_report(!t || algo.kind == FZ_BAD ? EINVAL : 0, "gen_pool_set_algo");
+	fz_expect_report_by(!t || algo.kind == FZ_BAD ? EINVAL : 0, "gen_pool_set_algo");
 	if (!t)
 		return;
 	fz_snap(t->pool, &b);
-	if (algo.kind == FZ_BAD) {
-		fz_snap_equal(&a, &b, "gen_pool_set_algo (refused)");
-		return;
-	}
 	FZ_CHECK(b.algo == (fn ? fn : gen_pool_first_fit) && b.data == (fn ? data : NULL),
 		 "gen_pool_set_algo: pool holds %p/%p", (void *)b.algo, b.data);
 	a.pair = b.pair;
@@ -747,8 +768,8 @@ static void op_query(struct fz_in *in)
 		}
 	}
 	if (t) {
-		last = addr + size - 1;
-		for (unsigned int i = 0; i < s.n && size && last >= addr; i++)
+		last = size ? addr + size - 1 : addr; /* size 0: the kernel's answer */
+		for (unsigned int i = 0; i < s.n && last >= addr; i++)
 			want_has |= addr >= s.c[i].start && last <= s.c[i].end;
 		c = fz_snap_find(&s, addr);
 		if (c)

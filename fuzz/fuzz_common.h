@@ -198,6 +198,21 @@ static inline void fz_expect_report(int err, const char *call)
 	fz_rep_reset();
 }
 
+/*
+ * fz_expect_report, and the report names @call, the public call the fuzzer
+ * made ("genpool: <call>: ..."), never a call it wraps (issue 11).
+ */
+static inline void fz_expect_report_by(int err, const char *call)
+{
+	size_t n = strlen(call);
+
+	if (err && fz_rep.calls == 1)
+		FZ_CHECK(!strncmp(fz_rep.msg, "genpool: ", 9) && !strncmp(fz_rep.msg + 9, call, n) &&
+				 fz_rep.msg[9 + n] == ':',
+			 "%s: the report names another call: %s", call, fz_rep.msg);
+	fz_expect_report(err, call);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Bitmaps of the reference (bit i = granule i, set = allocated)            */
 

@@ -58,9 +58,8 @@ static struct model {
 	unsigned int flags;
 	unsigned int n;
 	struct mchunk c[MAX_CHUNKS]; /* in the order added; searched from the last */
-	genpool_algo_t def_fn;       /* the default pair the pool must hold */
-	void *def_data;
-	struct fz_algo def;
+	genpool_algo_t def_fn;       /* the default pair the pool must hold, */
+	void *def_data;              /* installed as given, valid or not */
 	union fz_data slot[2]; /* set_algo data: the pool keeps the pointer */
 	struct rec rec[MAX_RECS];
 	unsigned int nrec, ops;
@@ -98,7 +97,6 @@ static void model_reset(struct gen_pool *pool, int order, unsigned int flags)
 	m.g = 1UL << order;
 	m.flags = flags;
 	m.def_fn = gen_pool_first_fit;
-	m.def.kind = FZ_FIRST;
 }
 
 /* The model chunk holding @addr, or NULL. */
@@ -424,7 +422,8 @@ static struct fz_algo alloc_algo(const struct alloc_call *a)
 	case 0:
 	case 1:
 	case 4:
-		return m.def;
+		/* the pool's pair, its data as it reads now (EINVAL while invalid) */
+		return fz_resolve(m.def_fn, m.def_data, m.order);
 	case 6:
 		d.align.align = a->align;
 		return fz_resolve(gen_pool_first_fit_align, &d, m.order);
@@ -618,21 +617,32 @@ static void op_free(struct fz_in *in)
 /* ------------------------------------------------------------------------ */
 /* set_algo, queries, for_each_chunk, destroy, create                       */
 
+/*
+ * set_algo installs the pair as given; invalid data is reported, and the
+ * pool's allocations fail with EINVAL while it stays so. With the selector's
+ * high bit the caller instead rewrites, in place, the struct the pool holds
+ * (correcting or spoiling it): no call, and the next allocation reads it.
+ */
 static void op_set_algo(struct fz_in *in)
 {
-	genpool_algo_t fn = algos[fz_u8(in) % N_ALGOS];
+	uint8_t k = fz_u8(in);
+	genpool_algo_t fn = algos[k % N_ALGOS];
 	union fz_data *spare = m.def_data == &m.slot[0] ? &m.slot[1] : &m.slot[0];
-	union fz_data *data = gen_data(in, fn, spare);
-	struct fz_algo a = fz_resolve(fn, fn ? data : NULL, m.order);
+	union fz_data *data;
+	struct fz_algo a;
 
+	if ((k & 0x80) && m.def_data) {
+		gen_data(in, m.def_fn, m.def_data);
+		check_model("rewriting the default's data");
+		return;
+	}
+	data = gen_data(in, fn, spare);
+	a = fz_resolve(fn, fn ? data : NULL, m.order);
 	fz_rep_reset();
 	gen_pool_set_algo(m.pool, fn, data);
 	fz_expect_report(a.kind == FZ_BAD ? EINVAL : 0, "gen_pool_set_algo");
-	if (a.kind != FZ_BAD) {
-		m.def = a;
-		m.def_fn = fn ? fn : gen_pool_first_fit;
-		m.def_data = fn ? data : NULL;
-	}
+	m.def_fn = fn ? fn : gen_pool_first_fit;
+	m.def_data = fn ? data : NULL;
 	check_model("set_algo");
 }
 
@@ -642,10 +652,10 @@ static void op_query(struct fz_in *in)
 	const struct mchunk *c = model_find(addr);
 	size_t size = fz_u8(in) & 1 ? gen_size(in) : fz_edge(in, m.g);
 	phys_addr_t phys, want_phys = c ? c->phys + (addr - c->start) : (phys_addr_t)-1;
-	unsigned long last = addr + size - 1;
+	unsigned long last = size ? addr + size - 1 : addr; /* size 0: the kernel's answer */
 	bool has, want_has = false;
 
-	for (unsigned int i = 0; i < m.n && size && last >= addr; i++)
+	for (unsigned int i = 0; i < m.n && last >= addr; i++)
 		want_has |= addr >= m.c[i].start && last <= m.c[i].start + m.c[i].nbits * m.g - 1;
 	fz_rep_reset();
 	has = gen_pool_has_addr(m.pool, addr, size);

@@ -182,9 +182,15 @@ GENPOOL_API unsigned long gen_pool_alloc_algo_owner(struct gen_pool *pool, size_
 /** gen_pool_alloc_algo - gen_pool_alloc_algo_owner() without owner */
 GENPOOL_API unsigned long gen_pool_alloc_algo(struct gen_pool *pool, size_t size,
 					      genpool_algo_t algo, void *data);
-/** gen_pool_alloc_owner - allocate with the pool's algorithm, returning the owner */
+/**
+ * gen_pool_alloc_owner - allocate with the pool's algorithm, returning the owner
+ *
+ * The pool's algorithm and data (gen_pool_set_algo()) are read at each
+ * call; while that data is invalid for a built-in algorithm the call fails
+ * with EINVAL. Otherwise as gen_pool_alloc_algo_owner().
+ */
 GENPOOL_API unsigned long gen_pool_alloc_owner(struct gen_pool *pool, size_t size, void **owner);
-/** gen_pool_alloc - allocate @size bytes with the pool's algorithm */
+/** gen_pool_alloc - gen_pool_alloc_owner() without owner */
 GENPOOL_API unsigned long gen_pool_alloc(struct gen_pool *pool, size_t size);
 
 /**
@@ -199,7 +205,7 @@ GENPOOL_API unsigned long gen_pool_alloc(struct gen_pool *pool, size_t size);
  */
 GENPOOL_API void *gen_pool_dma_alloc_algo(struct gen_pool *pool, size_t size, dma_addr_t *dma,
 					  genpool_algo_t algo, void *data);
-/** gen_pool_dma_alloc - gen_pool_dma_alloc_algo() with the pool's algorithm */
+/** gen_pool_dma_alloc - gen_pool_dma_alloc_algo() with the pool's algorithm, as gen_pool_alloc() */
 GENPOOL_API void *gen_pool_dma_alloc(struct gen_pool *pool, size_t size, dma_addr_t *dma);
 /** gen_pool_dma_alloc_align - gen_pool_dma_alloc_algo() with first_fit_align at @align bytes */
 GENPOOL_API void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma,
@@ -210,7 +216,7 @@ GENPOOL_API void *gen_pool_dma_alloc_align(struct gen_pool *pool, size_t size, d
  */
 GENPOOL_API void *gen_pool_dma_zalloc_algo(struct gen_pool *pool, size_t size, dma_addr_t *dma,
 					   genpool_algo_t algo, void *data);
-/** gen_pool_dma_zalloc - zeroing gen_pool_dma_alloc() */
+/** gen_pool_dma_zalloc - zeroing gen_pool_dma_alloc(); nothing is written when it fails */
 GENPOOL_API void *gen_pool_dma_zalloc(struct gen_pool *pool, size_t size, dma_addr_t *dma);
 /** gen_pool_dma_zalloc_align - zeroing gen_pool_dma_alloc_align() */
 GENPOOL_API void *gen_pool_dma_zalloc_align(struct gen_pool *pool, size_t size, dma_addr_t *dma,
@@ -246,7 +252,15 @@ GENPOOL_API void gen_pool_for_each_chunk(struct gen_pool *pool,
 					 void (*func)(struct gen_pool *pool,
 						      struct gen_pool_chunk *chunk, void *data),
 					 void *data);
-/** gen_pool_has_addr - true when [start, start + size) lies inside one chunk */
+/**
+ * gen_pool_has_addr - true when [start, start + size) lies inside one chunk
+ *
+ * As the kernel's: @start inside a chunk and start + size - 1 not past its
+ * end. So for @size 0 it is true exactly when @start is inside a chunk (the
+ * kernel's end, start - 1, is below the chunk end). Unlike the kernel, a
+ * range that wraps the address space is false (the kernel's end would wrap
+ * below the chunk end too); address 0 is in no chunk.
+ */
 GENPOOL_API bool gen_pool_has_addr(struct gen_pool *pool, unsigned long start, size_t size);
 /** gen_pool_virt_to_phys - physical address of @addr, or (phys_addr_t)-1 if in no chunk */
 GENPOOL_API phys_addr_t gen_pool_virt_to_phys(struct gen_pool *pool, unsigned long addr);
@@ -261,8 +275,17 @@ GENPOOL_API size_t gen_pool_size(struct gen_pool *pool);
  * @data: its data
  *
  * @algo and @data are published together: no allocation sees one without the
- * other. Invalid data for a built-in algorithm is refused (reported, and the
- * previous algorithm stays).
+ * other. They are installed exactly as given, as in the kernel. @data is
+ * read again at every allocation through the pool's algorithm
+ * (gen_pool_alloc(), gen_pool_alloc_owner(), gen_pool_dma_alloc(),
+ * gen_pool_dma_zalloc()): while it is invalid for a built-in algorithm
+ * (gen_pool_first_fit_align without data or with an align that is not a
+ * power of two > 0; gen_pool_fixed_alloc without data or with an offset
+ * that is not a multiple of the granule) those fail with EINVAL, reported;
+ * a thread cache never serves them. Invalid data is also reported here.
+ * A caller that corrects the struct afterwards (ordered before the
+ * allocations that should see it) gets the placement it asks for. Out of
+ * memory for the pair: reported with ENOMEM, the previous algorithm stays.
  */
 GENPOOL_API void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data);
 

@@ -85,7 +85,13 @@ unsigned long gp_pool_alloc_raw(struct gen_pool *pool, unsigned long nbits, bool
 	return addr;
 }
 
-/* The uncached allocation: the walk, in one read section with the pair. */
+/*
+ * The uncached allocation: the walk, in one read section with the pair.
+ * The pair's data is checked at every call, the pool's default included:
+ * gen_pool_set_algo installs invalid data as given, and the caller may
+ * correct the struct later. For the algorithms that take no data the check
+ * is two pointer compares; for align/fixed a load or two of the data.
+ */
 static unsigned long alloc_walk(struct gen_pool *pool, unsigned long nbits,
 				const struct alloc_req *req, const char **why)
 {
@@ -109,7 +115,12 @@ static unsigned long alloc_walk(struct gen_pool *pool, unsigned long nbits,
 /* Refusals of an alloc call: reported as @caller's, 0 with errno set. */
 #define REFUSE_ALLOC(caller, ...) ((unsigned long)gp_refuse_null(EINVAL, (caller), __VA_ARGS__))
 
-/* Does @req go through @pool's thread cache? Only the default algorithm does. */
+/*
+ * Does @req go through @pool's thread cache? Only the default algorithm
+ * does, and only when it is one that takes no data (cache_default), so a
+ * cache never serves a pool whose default has data, valid or not: those
+ * requests take the walk and its check.
+ */
 static bool cached_request(struct gen_pool *pool, unsigned long nbits,
 			   const struct alloc_req *req)
 {
@@ -300,7 +311,9 @@ static int do_free(struct gen_pool *pool, unsigned long addr, unsigned long nbit
 	return cached ? gp_tcache_free(pool, *c, bit, nbits) : err;
 }
 
-int gen_pool_free_owner(struct gen_pool *pool, unsigned long addr, size_t size, void **owner)
+/* gen_pool_free_owner, with its refusals reported as @caller's. */
+static int free_call(struct gen_pool *pool, unsigned long addr, size_t size, void **owner,
+		     const char *caller)
 {
 	struct gen_pool_chunk *c = NULL;
 	const char *why = NULL;
@@ -310,15 +323,15 @@ int gen_pool_free_owner(struct gen_pool *pool, unsigned long addr, size_t size, 
 	if (owner)
 		*owner = NULL;
 	if (!pool)
-		return GP_REFUSE(EINVAL, "pool is NULL");
+		return gp_refuse(EINVAL, caller, "pool is NULL");
 	nbits = gp_pool_granules(pool, size);
 	if (!nbits)
-		return GP_REFUSE(EINVAL, "size %zu is 0 or too large", size);
+		return gp_refuse(EINVAL, caller, "size %zu is 0 or too large", size);
 	err = do_free(pool, addr, nbits, &c, &why);
 	if (why)
-		return GP_REFUSE(EINVAL, "range 0x%lx + %zu %s", addr, size, why);
+		return gp_refuse(EINVAL, caller, "range 0x%lx + %zu %s", addr, size, why);
 	if (err)
-		return GP_REFUSE(EINVAL, "range 0x%lx + %zu is %s", addr, size,
+		return gp_refuse(EINVAL, caller, "range 0x%lx + %zu is %s", addr, size,
 				 (pool->flags & GP_BOUNDARY_FLAGS) ?
 					 "not exactly one live allocation" :
 					 "already free in part or whole (double free)");
@@ -327,7 +340,12 @@ int gen_pool_free_owner(struct gen_pool *pool, unsigned long addr, size_t size, 
 	return 0;
 }
 
+int gen_pool_free_owner(struct gen_pool *pool, unsigned long addr, size_t size, void **owner)
+{
+	return free_call(pool, addr, size, owner, __func__);
+}
+
 int gen_pool_free(struct gen_pool *pool, unsigned long addr, size_t size)
 {
-	return gen_pool_free_owner(pool, addr, size, NULL);
+	return free_call(pool, addr, size, NULL, __func__);
 }

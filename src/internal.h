@@ -193,6 +193,9 @@ static inline struct gp_algo_pair gp_algo_named(genpool_algo_t algo, void *data)
 }
 
 /* pool.c */
+/* gen_pool_create_flags, with its refusals reported as @caller's. */
+struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags,
+				const char *caller) GP_HIDDEN;
 void gp_pool_lock(struct gen_pool *pool) GP_HIDDEN;
 void gp_pool_unlock(struct gen_pool *pool) GP_HIDDEN;
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool) GP_HIDDEN;

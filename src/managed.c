@@ -151,7 +151,7 @@ struct gen_pool *gen_pool_create_managed(struct gen_pool_owner *owner, int min_a
 		return GP_REFUSE_NULL(EINVAL, "%s",
 				      owner ? "pool name must be non-empty and contain no '/'"
 					    : "owner is NULL");
-	pool = gen_pool_create(min_alloc_order, nid);
+	pool = gp_pool_create(min_alloc_order, nid, 0, __func__);
 	if (!pool)
 		return NULL;
 	if (name && !(pool->name = gp_meta_strdup(name))) {

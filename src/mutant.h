@@ -28,5 +28,8 @@
 #define GP_MUT_TC_KEEP_PREV 9    /* returning a thread cache forgets its previous magazines */
 #define GP_MUT_SCALABLE_ONLY_HINT 10 /* scalable fit gives up after its own region */
 #define GP_MUT_INDEX_LT 11       /* the index search takes start < addr for start <= addr */
+/* conf (issue 11): 60-64 */
+#define GP_MUT_SET_ALGO_KEEP_OLD 60  /* set_algo with invalid data keeps the previous algorithm */
+#define GP_MUT_CACHE_ANY_DEFAULT 61  /* a thread cache serves whatever the pool's algorithm */
 
 #endif /* GP_MUTANT_H */

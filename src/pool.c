@@ -21,6 +21,7 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "mutant.h"
 #include "rcu.h"
 
 #ifdef GP_TSAN
@@ -50,22 +51,25 @@ unsigned long gp_pool_granules(const struct gen_pool *pool, size_t size)
 	return nbits > UINT_MAX ? 0 : nbits;
 }
 
-struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned int flags)
+struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags,
+			       const char *caller)
 {
 	struct gen_pool *pool;
 	struct gp_algo_pair *pair;
 	int placed;
 
 	if (min_alloc_order < 0 || min_alloc_order >= (int)(sizeof(long) * 8))
-		return GP_REFUSE_NULL(EINVAL, "min_alloc_order %d is outside 0..%d",
+		return gp_refuse_null(EINVAL, caller, "min_alloc_order %d is outside 0..%d",
 				      min_alloc_order, (int)(sizeof(long) * 8) - 1);
 	if (flags & ~GP_KNOWN_FLAGS)
-		return GP_REFUSE_NULL(EINVAL, "unknown flags 0x%x", flags & ~GP_KNOWN_FLAGS);
+		return gp_refuse_null(EINVAL, caller, "unknown flags 0x%x",
+				      flags & ~GP_KNOWN_FLAGS);
 	if ((flags & GEN_POOL_SPINLOCK) && (flags & GEN_POOL_THREAD_CACHE))
-		return GP_REFUSE_NULL(EINVAL, "GEN_POOL_THREAD_CACHE with GEN_POOL_SPINLOCK: "
+		return gp_refuse_null(EINVAL, caller,
+				      "GEN_POOL_THREAD_CACHE with GEN_POOL_SPINLOCK: "
 				      "the spinlock baseline has no caches");
 	if (gp_meta_check_nid(nid))
-		return GP_REFUSE_NULL(EINVAL, "NUMA node %d does not exist", nid);
+		return gp_refuse_null(EINVAL, caller, "NUMA node %d does not exist", nid);
 	pool = gp_meta_zalloc(sizeof(*pool), nid, &placed);
 	pair = gp_meta_heap_zalloc(sizeof(*pair));
 	if (!pool || !pair) {
@@ -92,9 +96,14 @@ struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned in
 	return pool;
 }
 
+struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned int flags)
+{
+	return gp_pool_create(min_alloc_order, nid, flags, __func__);
+}
+
 struct gen_pool *gen_pool_create(int min_alloc_order, int nid)
 {
-	return gen_pool_create_flags(min_alloc_order, nid, 0);
+	return gp_pool_create(min_alloc_order, nid, 0, __func__);
 }
 
 /* -EBUSY (reported as @caller's, if not NULL) if any granule is allocated. */
@@ -201,8 +210,9 @@ static const char *bad_range(const struct gen_pool *pool, unsigned long addr, si
 	return NULL;
 }
 
-int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
-		       int nid, void *owner)
+/* gen_pool_add_owner, with its refusals reported as @caller's. */
+static int add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
+		     int nid, void *owner, const char *caller)
 {
 	struct gen_pool_chunk *chunk, *other;
 	struct gp_chunk_index *index;
@@ -211,12 +221,12 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 	int err;
 
 	if (!pool)
-		return GP_REFUSE(EINVAL, "pool is NULL");
+		return gp_refuse(EINVAL, caller, "pool is NULL");
 	why = bad_range(pool, addr, size, &nbits);
 	if (why)
-		return GP_REFUSE(EINVAL, "[0x%lx + %zu): %s", addr, size, why);
+		return gp_refuse(EINVAL, caller, "[0x%lx + %zu): %s", addr, size, why);
 	if (gp_meta_check_nid(nid))
-		return GP_REFUSE(EINVAL, "NUMA node %d does not exist", nid);
+		return gp_refuse(EINVAL, caller, "NUMA node %d does not exist", nid);
 	chunk = gp_chunk_new(pool, addr, phys, nbits, nid, owner);
 	if (!chunk)
 		return -ENOMEM;
@@ -237,7 +247,8 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 		return 0;
 	}
 	if (other)
-		err = GP_REFUSE(EEXIST, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
+		err = gp_refuse(EEXIST, caller,
+				"chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
 				chunk->start_addr, chunk->end_addr, other->start_addr,
 				other->end_addr);
 	else
@@ -246,21 +257,34 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 	return err;
 }
 
+int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
+		       int nid, void *owner)
+{
+	return add_chunk(pool, addr, phys, size, nid, owner, __func__);
+}
+
 int gen_pool_add_virt(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
 		      int nid)
 {
-	return gen_pool_add_owner(pool, addr, phys, size, nid, NULL);
+	return add_chunk(pool, addr, phys, size, nid, NULL, __func__);
 }
 
 int gen_pool_add(struct gen_pool *pool, unsigned long addr, size_t size, int nid)
 {
-	return gen_pool_add_virt(pool, addr, (phys_addr_t)-1, size, nid);
+	return add_chunk(pool, addr, (phys_addr_t)-1, size, nid, NULL, __func__);
 }
 
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool)
 {
 	/* acquire: pairs with the release in gen_pool_set_algo. */
-	return *gp_atomic_load_acquire(&pool->algo);
+	const struct gp_algo_pair *pair = gp_atomic_load_acquire(&pool->algo);
+
+	/*
+	 * algo and data only, never the whole struct: its retired link is
+	 * written by the gen_pool_set_algo that replaces it while readers may
+	 * still be copying it (found by the stress harness's invalid window).
+	 */
+	return (struct gp_algo_pair){ .algo = pair->algo, .data = pair->data };
 }
 
 void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
@@ -275,13 +299,13 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	algo = named.algo;
 	data = named.data;
 	why = gp_algo_check(pool, algo, data);
-	if (why) {
-		GP_REFUSE(EINVAL, "%s; algorithm unchanged", why);
-		return;
-	}
 	pair = gp_meta_heap_zalloc(sizeof(*pair));
 	if (!pair) {
 		GP_REFUSE(ENOMEM, "out of memory; algorithm unchanged");
+		return;
+	}
+	if (why && GP_MUTANT(GP_MUT_SET_ALGO_KEEP_OLD)) {
+		free(pair);
 		return;
 	}
 	pair->algo = algo;
@@ -292,12 +316,23 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	/* release: pairs with the acquire in gp_pool_algo_rcu. */
 	gp_atomic_store_release(&pool->algo, pair);
 	/* relaxed: read by later calls, which the caller orders after this one */
-	gp_atomic_store_relaxed(&pool->cache_default, algo == gen_pool_first_fit ||
-							      algo == gen_pool_best_fit ||
-							      algo == gen_pool_scalable_fit);
+	gp_atomic_store_relaxed(&pool->cache_default,
+				algo == gen_pool_first_fit || algo == gen_pool_best_fit ||
+					algo == gen_pool_scalable_fit ||
+					GP_MUTANT(GP_MUT_CACHE_ANY_DEFAULT));
 	gp_pool_retire_locked(pool, &old->retired);
 	gp_pool_unlock(pool);
 	gp_pool_reclaim(pool);
+	/*
+	 * Invalid data is installed as named, as the kernel does: every
+	 * allocation through the pool's algorithm checks the data it reads
+	 * (alloc.c), so until the caller corrects the struct they fail with
+	 * EINVAL instead of placing with another algorithm. Reported here too,
+	 * where the mistake is made.
+	 */
+	if (why)
+		GP_REFUSE(EINVAL, "%s; installed, but allocations with the pool's algorithm "
+				  "fail with EINVAL until the data is valid", why);
 }
 
 void gen_pool_for_each_chunk(struct gen_pool *pool,
@@ -317,9 +352,16 @@ void gen_pool_for_each_chunk(struct gen_pool *pool,
 	gp_rcu_read_unlock();
 }
 
+/*
+ * The kernel's test for valid input: start in a chunk and end = start +
+ * size - 1 not past its end. For size 0 that end is start - 1, so an empty
+ * range at an address inside a chunk is inside it, as in the kernel; it is
+ * tested as [start, start]. A range that wraps is false (the kernel's end
+ * would wrap below the chunk end and say true); address 0 is in no chunk.
+ */
 bool gen_pool_has_addr(struct gen_pool *pool, unsigned long start, size_t size)
 {
-	unsigned long end = start + size - 1;
+	unsigned long end = size ? start + size - 1 : start;
 	struct gen_pool_chunk *c;
 	bool found;
 
@@ -327,7 +369,7 @@ bool gen_pool_has_addr(struct gen_pool *pool, unsigned long start, size_t size)
 		GP_REFUSE(EINVAL, "pool is NULL");
 		return false;
 	}
-	if (size == 0 || end < start)
+	if (end < start)
 		return false;
 	gp_rcu_read_lock();
 	c = gp_index_find_rcu(pool, start);

@@ -138,6 +138,12 @@ unsigned long st_shadow_longest_free(unsigned int c, unsigned long *len);
 void *st_worker_main(void *arg);
 void st_range_free(struct st_worker *w, const struct st_range *r);
 bool st_refusal_expected(void); /* this thread is making a call that must be refused */
+void st_expect_refusal(bool on); /* around such calls */
+
+/* algo_toggle.c: the pool's default made invalid for a moment (issue 11) */
+void st_algo_toggle(struct st_worker *w);
+/* gen_pool_dma_alloc, judged against the toggling; 0 with EINVAL once judged */
+void *st_default_alloc(size_t size, dma_addr_t *dma);
 
 /* checkpoint.c */
 void st_park_init(void);

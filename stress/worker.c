@@ -2,7 +2,8 @@
 /*
  * worker.c - what each stress thread does: a random mix of allocations with
  * every built-in algorithm, frees, cross-thread frees through the exchange
- * slots, queries, refused calls that must change nothing, and (thread 0)
+ * slots, queries, refused calls that must change nothing, the pool's default
+ * algorithm made invalid for a moment (algo_toggle.c), and (thread 0)
  * gen_pool_add of new chunks while the others allocate.
  *
  * Every result is checked where it is returned: an address lies in a chunk,
@@ -40,6 +41,11 @@ static _Thread_local bool expect_refusal; /* read by main.c's error handler */
 bool st_refusal_expected(void)
 {
 	return expect_refusal;
+}
+
+void st_expect_refusal(bool on)
+{
+	expect_refusal = on;
 }
 
 static unsigned long pick_granules(struct st_worker *w)
@@ -91,7 +97,7 @@ static unsigned long call_alloc(struct st_worker *w, unsigned int a, size_t size
 	void *data = NULL;
 
 	if (st_algos[a].algo == NULL)
-		return (unsigned long)gen_pool_dma_alloc(st.pool, size, dma);
+		return (unsigned long)st_default_alloc(size, dma);
 	if (st_algos[a].algo == gen_pool_first_fit_align)
 		data = &align;
 	if (st_algos[a].algo == gen_pool_fixed_alloc) {
@@ -115,6 +121,10 @@ static void do_alloc(struct st_worker *w)
 	errno = 0;
 	r.addr = call_alloc(w, a, r.size, &fixed, &dma);
 	if (!r.addr) {
+		if (errno == EINVAL && !st_algos[a].algo) {
+			w->n.refusals++; /* the default made invalid: judged by st_default_alloc */
+			return;
+		}
 		if (errno != ENOMEM)
 			st_fail(ST_OTHER, "%s of %zu bytes: errno %d, not ENOMEM",
 				st_algos[a].name, r.size, errno);
@@ -201,13 +211,18 @@ static void do_query(struct st_worker *w, const struct st_range *r)
 	if (seen < before || seen > after)
 		st_fail(ST_OTHER, "for_each_chunk saw %u chunks, expected %u..%u", seen, before,
 			after);
-	if (gen_pool_has_addr(st.pool, foreign, st.granule))
+	if (gen_pool_has_addr(st.pool, foreign, st.granule) ||
+	    gen_pool_has_addr(st.pool, foreign, 0))
 		st_fail(ST_OTHER, "has_addr(0x%lx) is true for an address in no chunk", foreign);
 	if (!r)
 		return;
 	if (!gen_pool_has_addr(st.pool, r->addr, r->size))
 		st_fail(ST_OTHER, "has_addr(0x%lx, %zu) is false for a live range", r->addr,
 			r->size);
+	/* the kernel's answer for an empty range: start inside a chunk */
+	if (!gen_pool_has_addr(st.pool, r->addr + r->size - 1, 0))
+		st_fail(ST_OTHER, "has_addr(0x%lx, 0) is false inside a live range",
+			r->addr + r->size - 1);
 	if (gen_pool_virt_to_phys(st.pool, r->addr) !=
 	    st.chunks[r->chunk].phys + (r->addr - st.chunks[r->chunk].base))
 		st_fail(ST_OTHER, "virt_to_phys(0x%lx) is wrong", r->addr);
@@ -262,6 +277,8 @@ static void step(struct st_worker *w)
 		do_query(w, &w->live[pick]);
 	else if (op < 61)
 		do_refused(w, &w->live[pick]);
+	else if (op < 62)
+		st_algo_toggle(w); /* at most every 100 ms; else nothing */
 	else
 		do_free(w, pick);
 }

@@ -2,9 +2,10 @@
 /*
  * test_report.c - refusals reported outside the create/add/alloc/free calls
  * of test_errors.c: destroy of a busy pool (the report names the bytes and
- * ranges still out, and the pool stays usable), set_algo refused, queries
- * with a NULL pool, removing the error handler, and GENPOOL_DEBUG printing,
- * checked in forked children.
+ * ranges still out, and the pool stays usable), set_algo with invalid data,
+ * queries with a NULL pool, removing the error handler, and GENPOOL_DEBUG
+ * printing (one line, naming the call the user made), checked in forked
+ * children.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,7 +134,12 @@ static void make_holes(struct gen_pool *p, unsigned long base)
 	assert_int_equal(gen_pool_free(p, base + 4 * G, G), 0);
 }
 
-static void set_algo_refused(void **state)
+/*
+ * Invalid data is reported and installed (as the kernel installs it): the
+ * pool's allocations then fail with EINVAL instead of placing with the
+ * previous algorithm. test_conform.c has every entry point and pool kind.
+ */
+static void set_algo_invalid_data(void **state)
 {
 	struct genpool_data_align zero = { .align = 0 }, three = { .align = 3 };
 	struct genpool_data_fixed half = { .offset = G / 2 };
@@ -146,21 +152,29 @@ static void set_algo_refused(void **state)
 	gen_pool_set_algo(p, gen_pool_best_fit, NULL);
 	expect_no_report();
 	report_reset();
-	gen_pool_set_algo(p, gen_pool_first_fit_align, &zero);
-	expect_report(EINVAL);
-	gen_pool_set_algo(p, gen_pool_first_fit_align, &three);
-	expect_report(EINVAL);
-	gen_pool_set_algo(p, gen_pool_first_fit_align, NULL);
-	expect_report(EINVAL);
-	gen_pool_set_algo(p, gen_pool_fixed_alloc, &half);
-	expect_report(EINVAL);
-	gen_pool_set_algo(p, gen_pool_fixed_alloc, NULL);
-	expect_report(EINVAL);
-	gen_pool_set_algo(NULL, gen_pool_best_fit, NULL);
-	expect_report(EINVAL);
-	/* best fit still: the 1-granule hole, not the first (3-granule) one */
+	/* best fit: the 1-granule hole, not the first (3-granule) one */
 	assert_int_equal(gen_pool_alloc(p, G), BASE_A + 4 * G);
 	expect_no_report();
+	for (int i = 0; i < 5; i++) {
+		static const genpool_algo_t algo[] = { gen_pool_first_fit_align,
+						       gen_pool_first_fit_align,
+						       gen_pool_first_fit_align, gen_pool_fixed_alloc,
+						       gen_pool_fixed_alloc };
+		void *data[] = { &zero, &three, NULL, &half, NULL };
+
+		gen_pool_set_algo(p, algo[i], data[i]);
+		expect_report(EINVAL);
+		errno = 0;
+		assert_int_equal(gen_pool_alloc(p, G), 0);
+		assert_int_equal(errno, EINVAL);
+		expect_report(EINVAL);
+		assert_int_equal(gen_pool_avail(p), 3 * G); /* nothing allocated */
+	}
+	gen_pool_set_algo(NULL, gen_pool_best_fit, NULL);
+	expect_report(EINVAL);
+	/* the NULL pool changed nothing: the last invalid pair is still there */
+	assert_int_equal(gen_pool_alloc(p, G), 0);
+	expect_report(EINVAL);
 	gen_pool_set_algo(p, NULL, NULL);
 	assert_int_equal(gen_pool_alloc(p, G), BASE_A); /* first fit restored */
 	assert_int_equal(gen_pool_free(p, BASE_A, G), 0);
@@ -317,6 +331,11 @@ static int count_lines(const char *s)
 static void (*const refusals[])(void) = {
 	r_alloc_null, r_create_order, r_double_free, r_destroy_busy, r_add_overlap,
 };
+/* The line each prints starts so: the call the child made, not what it wraps. */
+static const char *const refusal_prefix[] = {
+	"genpool: gen_pool_alloc: ", "genpool: gen_pool_create: ", "genpool: gen_pool_free: ",
+	"genpool: gen_pool_destroy: ", "genpool: gen_pool_add: ",
+};
 
 static void debug_env_prints_one_line(void **state)
 {
@@ -326,7 +345,8 @@ static void debug_env_prints_one_line(void **state)
 	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
 		assert_true(child_stderr(refusals[i], "1", false, buf, sizeof(buf)) > 0);
 		assert_int_equal(count_lines(buf), 1);
-		assert_int_equal(strncmp(buf, "genpool", 7), 0);
+		if (strncmp(buf, refusal_prefix[i], strlen(refusal_prefix[i])))
+			fail_msg("expected \"%s...\", got \"%s\"", refusal_prefix[i], buf);
 		assert_int_equal(buf[strlen(buf) - 1], '\n');
 	}
 }
@@ -352,7 +372,7 @@ int main(void)
 		cmocka_unit_test_setup(destroy_busy_strict, setup),
 		cmocka_unit_test_setup(destroy_busy_spinlock, setup),
 		cmocka_unit_test_setup(destroy_null, setup),
-		cmocka_unit_test_setup(set_algo_refused, setup),
+		cmocka_unit_test_setup(set_algo_invalid_data, setup),
 		cmocka_unit_test_setup(queries_null_pool, setup),
 		cmocka_unit_test_setup(handler_removed, setup),
 		cmocka_unit_test_setup(debug_env_prints_one_line, setup),
