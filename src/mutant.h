@@ -28,5 +28,8 @@
 #define GP_MUT_TC_KEEP_PREV 9    /* returning a thread cache forgets its previous magazines */
 #define GP_MUT_SCALABLE_ONLY_HINT 10 /* scalable fit gives up after its own region */
 #define GP_MUT_INDEX_LT 11       /* the index search takes start < addr for start <= addr */
+#define GP_MUT_RUN_NO_CROSS 12   /* the run fold forgets the run crossing into a word */
+#define GP_MUT_RUN_STALE_RELEASE 13 /* a release leaves the free-run nodes stale */
+#define GP_MUT_RUN_SKIP_ALIGNED 14  /* an aligned search gives up on a word after one run */
 
 #endif /* GP_MUTANT_H */
