@@ -517,8 +517,8 @@ static unsigned long run_before(const struct gp_runs *r, unsigned long pos, unsi
 }
 
 /*
- * Left to right from @start, with the free run that ends where the current
- * node begins (the carry; exact in the bitmap, a bound above it). A node
+ * Left to right from @start (from the top node down when @start is the
+ * chunk's start), with the free run that ends where the current node begins (the carry; exact in the bitmap, a bound above it). A node
  * is looked inside when the carry and its pre, or its max, may reach @nr;
  * else it is passed over. In the bitmap a fit is checked exactly, after
  * the carry is made exact by counting back. Climb at a parent's boundary.
@@ -537,6 +537,10 @@ unsigned long gp_runs_find(const struct gp_runs *r, unsigned long start, unsigne
 
 	if (start >= r->nbits)
 		return r->nbits;
+	if (!start) { /* the whole chunk: from the top down, not from the first word up */
+		k = r->top;
+		i = 0;
+	}
 	for (;;) {
 		if (i >= r->nodes[k])
 			return r->nbits;
