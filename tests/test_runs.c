@@ -21,8 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
+#include <genpool.h>
 
 #include "bitmap.h"
 #include "rng_helpers.h"
@@ -332,13 +334,87 @@ static void test_metadata_budget(void **state)
 	}
 }
 
+/*
+ * Through a pool: every built-in algorithm placed by the index equals the
+ * same algorithm run on a private copy of the bitmap (the plain scan, the
+ * kernel's code path), on holes placed across word and node boundaries,
+ * with best-fit ties (two holes of the same size: the lower wins).
+ */
+static void test_pool_algorithms(void **state)
+{
+	static const unsigned long holes[][2] = { /* first granule, length */
+		{ 60, 5 }, { 500, 14 }, { 1020, 9 }, { 2040, 14 }, { 4093, 33 },
+		{ 8100, 70 }, { 9000, 9 }, { 12280, 200 }, { 16000, 64 },
+	};
+	const unsigned long n = 16384, base = 1UL << 40, order = 12;
+	struct gen_pool *pool = gen_pool_create((int)order, -1);
+	struct genpool_data_align al;
+	struct genpool_data_fixed fx;
+	unsigned long copy[16384 / 64];
+
+	(void)state;
+	assert_non_null(pool);
+	assert_int_equal(gen_pool_add(pool, base, n << order, -1), 0);
+	assert_int_equal(gen_pool_alloc(pool, n << order), base);
+	for (size_t h = 0; h < sizeof(holes) / sizeof(holes[0]); h++)
+		assert_int_equal(gen_pool_free(pool, base + (holes[h][0] << order),
+					       holes[h][1] << order), 0);
+	for (unsigned long nr = 1; nr <= 210; nr += (nr < 16 ? 1 : 13)) {
+		struct {
+			genpool_algo_t algo;
+			void *data;
+		} algos[] = { { gen_pool_first_fit, NULL }, { gen_pool_best_fit, NULL },
+			      { gen_pool_first_fit_order_align, NULL },
+			      { gen_pool_first_fit_align, &al }, { gen_pool_fixed_alloc, &fx } };
+
+		al.align = (int)(8UL << order);
+		fx.offset = 4093UL << order;
+		for (size_t a = 0; a < sizeof(algos) / sizeof(algos[0]); a++) {
+			unsigned long want, got;
+
+			/* the plain scan on a copy: the kernel's answer */
+			memset(copy, 0xff, sizeof(copy));
+			for (size_t h = 0; h < sizeof(holes) / sizeof(holes[0]); h++)
+				for (unsigned long g = holes[h][0]; g < holes[h][0] + holes[h][1]; g++)
+					copy[g / BPL] &= ~(1UL << (g % BPL));
+			want = algos[a].algo(copy, n, 0, (unsigned int)nr, algos[a].data, pool, base);
+			want = want < n && nr <= n - want ? base + (want << order) : 0;
+			got = gen_pool_alloc_algo(pool, nr << order, algos[a].algo, algos[a].data);
+			if (got != want)
+				fail_msg("algorithm %zu, %lu granules: pool gave %#lx, the plain scan %#lx",
+					 a, nr, got, want);
+			if (got)
+				assert_int_equal(gen_pool_free(pool, got, nr << order), 0);
+		}
+	}
+	/* best-fit ties: holes of 14 at 500 and 2040, of 9 at 1020 and 9000 */
+	assert_int_equal(gen_pool_alloc_algo(pool, 14UL << order, gen_pool_best_fit, NULL),
+			 base + (500UL << order));
+	assert_int_equal(gen_pool_alloc_algo(pool, 9UL << order, gen_pool_best_fit, NULL),
+			 base + (1020UL << order));
+	assert_int_equal(gen_pool_alloc_algo(pool, 14UL << order, gen_pool_best_fit, NULL),
+			 base + (2040UL << order));
+	assert_int_equal(gen_pool_free(pool, base + (500UL << order), 14UL << order), 0);
+	assert_int_equal(gen_pool_free(pool, base + (1020UL << order), 9UL << order), 0);
+	assert_int_equal(gen_pool_free(pool, base + (2040UL << order), 14UL << order), 0);
+	for (unsigned long g = 0, h = 0; g < n; h++) { /* the walls between the holes */
+		unsigned long end = h < sizeof(holes) / sizeof(holes[0]) ? holes[h][0] : n;
+
+		if (end > g)
+			assert_int_equal(gen_pool_free(pool, base + (g << order), (end - g) << order),
+					 0);
+		g = h < sizeof(holes) / sizeof(holes[0]) ? holes[h][0] + holes[h][1] : n;
+	}
+	assert_int_equal(gen_pool_destroy(pool), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),   cmocka_unit_test(test_random),
 		cmocka_unit_test(test_rounding),     cmocka_unit_test(test_big_chunk),
 		cmocka_unit_test(test_stale_found),
-		cmocka_unit_test(test_metadata_budget),
+		cmocka_unit_test(test_metadata_budget), cmocka_unit_test(test_pool_algorithms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
