@@ -454,6 +454,22 @@ unsigned long gp_runs_longest(const struct gp_runs *r)
 	return gp_runs_node(r, r->top, 0).max;
 }
 
+unsigned long gp_runs_longest_exact(const struct gp_runs *r)
+{
+	unsigned long lo = 0, hi = gp_runs_longest(r), mid; /* a run of lo fits, none of > hi */
+
+	if (hi > r->nbits)
+		hi = r->nbits;
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (gp_runs_find(r, 0, mid, 0, 0) < r->nbits)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
 /* Lowest p >= s, p + off a multiple of mask + 1, with [p, p + nr) inside [s, e). */
 static unsigned long fit_in(unsigned long s, unsigned long e, unsigned long nr,
 			    unsigned long mask, unsigned long off)

@@ -99,6 +99,11 @@ unsigned long gp_runs_find(const struct gp_runs *r, unsigned long start, unsigne
 			   unsigned long align_mask, unsigned long align_offset);
 /* Bound on the longest free run of the chunk, by its top node (a hint). */
 unsigned long gp_runs_longest(const struct gp_runs *r);
+/*
+ * The longest free run of the chunk, exactly at quiescence: a binary search
+ * of gp_runs_find under the top node's bound (statistics, not hot paths).
+ */
+unsigned long gp_runs_longest_exact(const struct gp_runs *r);
 /* The max bound of an encoded node (a slot or group node, read by the walk). */
 unsigned long gp_runs_max_of(uint32_t node);
 /* Slots under one group node (slots.h). */

@@ -154,8 +154,21 @@ static void check_find(const struct rbuf *b, unsigned long start, unsigned long 
 			 b->nbits, start, nr, mask, off, got, want);
 }
 
+/* The longest free run, counted plainly. */
+static unsigned long plain_longest(const struct rbuf *b)
+{
+	unsigned long best = 0, run = 0;
+
+	for (unsigned long g = 0; g < b->nbits; g++) {
+		run = busy(b, g) ? 0 : run + 1;
+		best = run > best ? run : best;
+	}
+	return best;
+}
+
 static void check_searches(const struct rbuf *b, uint64_t *seed, unsigned int tries)
 {
+	assert_int_equal(gp_runs_longest_exact(&b->s.runs), plain_longest(b));
 	static const unsigned long lens[] = { 1, 2, 3, 7, 16, 32, 63, 64, 65, 100, 511,
 					      512, 513, 1000, 4096, 9000 };
 
