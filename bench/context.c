@@ -14,6 +14,7 @@
 static const struct workload *const workloads[] = {
 	&wl_hot_pair, &wl_search, &wl_align,	&wl_bulk,   &wl_xfree,
 	&wl_random,   &wl_frag,	  &wl_bulk_big, &wl_chunks, &wl_meta,
+	&wl_far_run,
 };
 
 static void add_allocators(void (*add)(const char *, const char *))

@@ -10,6 +10,8 @@
  *   engine           issue 5's targets beyond the headline: bulk_big (16 GiB
  *                    fill and drain against the kernel-style first fit),
  *                    chunks (free with 1000 chunks vs 1), meta (metadata)
+ *   freerun          issue 10's targets: far run, 1..16-granule churn, and the
+ *                    rows scripts/bench also runs on the build before the index
  *   smoke            a few tiny runs: the test that the benchmark works
  *
  * The search sets are apart because their fixtures take seconds to fill:
@@ -357,6 +359,43 @@ static void set_engine(void)
 	}
 }
 
+static void add_far_run(const char *a, size_t pool, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = pool, .granules = 32 };
+
+	add(&wl_far_run, a, p, th, "pool_mib:%zu/gran:32", pool / MiB);
+}
+
+static void add_random_max(const char *a, unsigned int max, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 1 * GiB, .granules = max, .live = 2048 };
+
+	add(&wl_random, a, p, th, "max_gran:%u", max);
+}
+
+/*
+ * Issue 10's targets (the free-run index) beyond the headline sets: the far
+ * run at 64 MiB, 1 and 16 GiB (and the kernel-style linear first fit at
+ * 64 MiB), random 1..16-granule churn at 1, 2 and 16 threads against
+ * memkind and jemalloc, and the 1-granule hot pair and search that
+ * scripts/bench also runs on the build from before the index.
+ */
+static void set_freerun(void)
+{
+	static const size_t pools[] = { 64 * MiB, 1 * GiB, 16 * GiB };
+	static const char *const churn[] = { "genpool_lf", "genpool_sc", "genpool_tc",
+					     "memkind", "jemalloc" };
+	static const struct threads th_churn = { 3, { 1, 2, 16 } };
+	const char *a;
+	size_t s;
+
+	for_each_in(s, pools) add_far_run("genpool_lf", s, &th_one);
+	add_far_run("genpool_kfit", 64 * MiB, &th_one);
+	for_each_in(a, churn) add_random_max(a, 16, &th_churn);
+	add_hot_pair("genpool_lf", 1, &th_one);
+	add_search("genpool_lf", 64 * MiB, 90, 1, &th_one);
+}
+
 static void set_smoke(void)
 {
 	static const char *const allocs[] = { "genpool_lf", "genpool_spin", "genpool_mutex",
@@ -376,6 +415,7 @@ static void set_smoke(void)
 		add_bulk_big(a, 64 * MiB, 1, &th_smoke);
 		add_chunks(a, 64 * MiB, 16, &th_smoke);
 		add_meta(a, 64 * MiB);
+		add_far_run(a, 64 * MiB, &th_smoke);
 	}
 }
 
@@ -386,11 +426,12 @@ static const struct {
 	{ "headline", set_headline }, { "headline-search", set_headline_search },
 	{ "full", set_full },	      { "full-search", set_full_search },
 	{ "engine", set_engine },     { "smoke", set_smoke },
+	{ "freerun", set_freerun },
 };
 
 const char *harness_sets(void)
 {
-	return "headline, headline-search, engine, full, full-search, smoke";
+	return "headline, headline-search, engine, freerun, full, full-search, smoke";
 }
 
 int harness_select(const char *set)

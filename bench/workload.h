@@ -114,6 +114,6 @@ int wl_attach_empty(struct wl_run *run, bool fresh, char *why, size_t len);
 void wl_bad_free(struct wl_run *run, struct wl_thread *t, uintptr_t addr, size_t bytes);
 
 extern const struct workload wl_hot_pair, wl_search, wl_align, wl_bulk, wl_xfree, wl_random,
-	wl_frag, wl_bulk_big, wl_chunks, wl_meta;
+	wl_frag, wl_bulk_big, wl_chunks, wl_meta, wl_far_run;
 
 #endif /* BENCH_WORKLOAD_H */

@@ -691,6 +691,39 @@ static inline void fz_check_summary(const struct gen_pool_chunk *c, const struct
 }
 
 /*
+ * Invariant T (src/runs.c): at quiescence every free-run node equals F of
+ * its children (gp_runs_find_stale finds none), and the search through the
+ * nodes equals the kernel's linear search (gp_bitmap_find_zero_area) for
+ * lengths across word and node sizes, unaligned and aligned, from several
+ * starts.
+ */
+static inline void fz_check_runs(const struct gen_pool_chunk *c)
+{
+	static const unsigned long lens[] = { 2, 3, 9, 33, 64, 65, 130, 600 };
+	static const unsigned long masks[] = { 0, 0, 1, 7, 63 };
+	unsigned long n = c->nbits, node = 0, want, got;
+	unsigned int level = 0;
+
+	FZ_CHECK(!gp_runs_find_stale(&c->sum.runs, &level, &node),
+		 "chunk 0x%lx: free-run node %lu of level %u differs from its children "
+		 "(invariant T)", c->start_addr, node, level);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (size_t j = 0; j < sizeof(masks) / sizeof(masks[0]); j++) {
+			unsigned long start = (i * 37 + j * 101) % (n + 1), mask = masks[j];
+
+			want = gp_bitmap_find_zero_area(c->bits, n, start, lens[i], mask, j % 2);
+			want = want < n && lens[i] <= n - want ? want : n;
+			got = gp_sum_find_zero_area(&c->sum, c->bits, n, start, lens[i], mask, j % 2);
+			got = got < n && lens[i] <= n - got ? got : n;
+			FZ_CHECK(got == want,
+				 "chunk 0x%lx: search of %lu granules from %lu (mask %#lx offset %zu) "
+				 "through the free-run nodes gives %lu, the linear search %lu",
+				 c->start_addr, lens[i], start, mask, j % 2, got, want);
+		}
+	}
+}
+
+/*
  * Strict maps: every set start bit opens an allocation that the next set end
  * bit closes, with no start in between, all granules of it set; every set
  * granule lies in exactly one allocation.
@@ -783,6 +816,7 @@ static inline void fz_snap_chunk(const struct gen_pool *pool, const struct gen_p
 		   ~fz_word_mask(last, s->nbits)),
 		 "chunk 0x%lx: a bit past its %lu granules is set", s->start, s->nbits);
 	fz_check_summary(c, s);
+	fz_check_runs(c);
 	if (strict)
 		fz_check_strict(s);
 }
@@ -804,6 +838,13 @@ static inline void fz_snap(struct gen_pool *pool, struct fz_pool_snap *s)
 	s->algo = s->pair->algo;
 	s->data = s->pair->data;
 	s->n = 0;
+	{
+		unsigned long slot = 0;
+
+		FZ_CHECK(!gp_slots_find_stale(pool, &slot),
+			 "pool-level summary: slot %lu (or its group) differs from its chunk's "
+			 "top node", slot);
+	}
 	for (c = pool->chunks; c; c = c->next) {
 		FZ_CHECK(s->n < FZ_MAX_CHUNKS, "pool has more than %d chunks", FZ_MAX_CHUNKS);
 		fz_snap_chunk(pool, c, &s->c[s->n]);

@@ -38,6 +38,9 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 import results as R  # noqa: E402  (fmt_rate, fmt_ratio, params_key, markdown, SCHEMA)
 
+sys.path.insert(0, os.path.join(ROOT, "papers"))
+import paper_freerun as FR  # noqa: E402  (issue 10's section)
+
 try:
     import report as P  # noqa: E402  (matplotlib figures)
     import matplotlib.pyplot as plt  # noqa: E402
@@ -989,6 +992,7 @@ PAPER_BLOCKS = {
     "data-notes": gen_data_notes,
     "engine-targets": gen_engine_targets,
     "engine-before-after": gen_engine_before_after,
+    "freerun": lambda d: FR.gen_freerun(d, R.fmt_target),
 }
 # Blocks of the engine section: no "not used" note for results without the engine.
 ENGINE_BLOCKS = {"engine-targets", "engine-before-after"}
@@ -1041,6 +1045,7 @@ def figures(res, outdir):
     paths += plot_latency_hot_pair(res, outdir)
     paths += P.plot_frag(res, outdir)
     paths += plot_engine_before_after(res, outdir)
+    paths += FR.plot_freerun(Res(res), plt, outdir)
     return paths
 
 

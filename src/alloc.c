@@ -59,10 +59,11 @@ static unsigned long walk_rcu(struct gen_pool *pool, unsigned long nbits,
 			      const struct gp_algo_pair *pair, bool live,
 			      struct gen_pool_chunk **chunk)
 {
+	unsigned long addr, pos = ~0UL;
 	struct gen_pool_chunk *c;
-	unsigned long addr;
 
-	for (c = gp_chunk_first_rcu(pool); c; c = gp_chunk_next_rcu(c)) {
+	/* newest first, past every chunk the pool-level summary rules out */
+	while ((c = gp_slots_next_rcu(pool, nbits, &pos))) {
 		GP_TESTPOINT(GP_TP_ALLOC_WALK);
 		addr = gp_chunk_alloc_rcu(pool, c, nbits, pair->algo, pair->data, live);
 		if (addr) {

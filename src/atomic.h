@@ -15,6 +15,7 @@
 
 #define gp_atomic_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define gp_atomic_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define gp_atomic_load_seq_cst(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define gp_atomic_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define gp_atomic_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
@@ -24,6 +25,8 @@
 #define gp_atomic_fetch_and_relaxed(p, v) __atomic_fetch_and((p), (v), __ATOMIC_RELAXED)
 #define gp_atomic_fetch_and_release(p, v) __atomic_fetch_and((p), (v), __ATOMIC_RELEASE)
 #define gp_atomic_fetch_or_acquire(p, v) __atomic_fetch_or((p), (v), __ATOMIC_ACQUIRE)
+#define gp_atomic_fetch_or_seq_cst(p, v) __atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
+#define gp_atomic_fetch_and_seq_cst(p, v) __atomic_fetch_and((p), (v), __ATOMIC_SEQ_CST)
 
 /*
  * Compare-and-swap; on failure *expected is refreshed with the current value
@@ -35,6 +38,10 @@
 				    __ATOMIC_RELAXED)
 #define gp_atomic_cas_release(p, expected, desired)                                         \
 	__atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_RELEASE,     \
+				    __ATOMIC_RELAXED)
+/* seq_cst: the free-run summaries' upkeep (runs.c, rule U1) */
+#define gp_atomic_cas_seq_cst(p, expected, desired)                                         \
+	__atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_SEQ_CST,     \
 				    __ATOMIC_RELAXED)
 #define gp_atomic_cas_relaxed(p, expected, desired)                                         \
 	__atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_RELAXED,     \

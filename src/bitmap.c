@@ -92,12 +92,21 @@ static unsigned long next_zero(const struct gp_summary *sum, const unsigned long
 	return sum ? gp_sum_find_zero(sum, start) : gp_bitmap_find_next_zero_bit(map, size, start);
 }
 
+/* Can @sum's free-run levels answer this request (runs.h)? */
+static bool by_runs(const struct gp_summary *sum, unsigned long nr, unsigned long align_mask)
+{
+	/* one granule, unaligned: the "full" bits find it in fewer reads */
+	return sum && sum->runs.top && nr && (nr > 1 || align_mask);
+}
+
 unsigned long gp_sum_find_zero_area(const struct gp_summary *sum, const unsigned long *map,
 				    unsigned long size, unsigned long start, unsigned long nr,
 				    unsigned long align_mask, unsigned long align_offset)
 {
 	unsigned long index, end, busy;
 
+	if (by_runs(sum, nr, align_mask))
+		return gp_runs_find(&sum->runs, start, nr, align_mask, align_offset);
 	for (;;) {
 		index = next_zero(sum, map, size, start);
 		index = ((index + align_offset + align_mask) & ~align_mask) - align_offset;
@@ -155,12 +164,21 @@ unsigned long gp_bitmap_weight(const unsigned long *map, unsigned long size)
 	return n;
 }
 
-/* Bitmap word @word of @sum went from @was to @now: sync the summary if its fullness changed. */
+/*
+ * Bitmap word @word of @sum went from @was to @now: sync the "full" bits if
+ * its fullness changed, and the free-run nodes above it (runs.c, U1).
+ */
 static void note_word(struct gp_summary *sum, unsigned long word, unsigned long was,
 		      unsigned long now)
 {
-	if (sum && gp_sum_word_full(sum, word, now) != gp_sum_word_full(sum, word, was))
+	if (!sum)
+		return;
+	if (gp_sum_word_full(sum, word, now) != gp_sum_word_full(sum, word, was))
 		gp_sum_sync(sum, word);
+	if (GP_MUTANT(GP_MUT_RUN_STALE_RELEASE) && (was & now) == now)
+		return;
+	if (sum->runs.top)
+		gp_runs_sync(&sum->runs, word);
 }
 
 /* Set @mask in *w if none of it is set; *now = the new value. I1. */
@@ -171,9 +189,10 @@ static bool claim_word(unsigned long *w, unsigned long mask, unsigned long *now)
 	do {
 		if (old & mask)
 			return false;
-		/* acquire: pairs with the release in release_word() of the
-		 * range's previous owner, so its accesses happen before ours. */
-	} while (!gp_atomic_cas_acquire(w, &old, old | mask) && !GP_MUTANT(GP_MUT_CAS_RESULT));
+		/* acquire (in seq_cst): pairs with the release in
+		 * release_word() of the range's previous owner, so its accesses
+		 * happen before ours; seq_cst for the free-run upkeep (runs.c, U1). */
+	} while (!gp_atomic_cas_seq_cst(w, &old, old | mask) && !GP_MUTANT(GP_MUT_CAS_RESULT));
 	*now = old | mask;
 	return true;
 }
@@ -186,12 +205,12 @@ static bool release_word(unsigned long *w, unsigned long mask, unsigned long *wa
 	do {
 		if ((old & mask) != mask)
 			return false;
-		/* release: pairs with the acquire in claim_word() of the next
-		 * owner of these granules. */
+		/* release (in seq_cst): pairs with the acquire in claim_word()
+		 * of the next owner of these granules; seq_cst for runs.c, U1. */
 #if GP_MUTANT(GP_MUT_RELAXED_RELEASE)
 	} while (!gp_atomic_cas_relaxed(w, &old, old & ~mask));
 #else
-	} while (!gp_atomic_cas_release(w, &old, old & ~mask));
+	} while (!gp_atomic_cas_seq_cst(w, &old, old & ~mask));
 #endif
 	*was = old;
 	return true;
@@ -204,8 +223,9 @@ static void undo_claim(unsigned long *map, struct gp_summary *sum, unsigned long
 	unsigned long pos = start, word, mask, old;
 
 	while (span_next(&pos, upto, &word, &mask)) {
-		/* relaxed: these bits were ours alone and guarded no data. */
-		old = gp_atomic_fetch_and_relaxed(&map[word], ~mask);
+		/* these bits were ours alone and guarded no data: seq_cst
+		 * only for the free-run upkeep (runs.c, U1) */
+		old = gp_atomic_fetch_and_seq_cst(&map[word], ~mask);
 		note_word(sum, word, old, old & ~mask);
 	}
 }
@@ -223,7 +243,8 @@ static void undo_release(unsigned long *map, struct gp_summary *sum, unsigned lo
 	unsigned long pos = start, word, mask, old;
 
 	while (span_next(&pos, upto, &word, &mask)) {
-		old = gp_atomic_fetch_or_relaxed(&map[word], mask);
+		/* seq_cst: for the free-run upkeep (runs.c, U1) */
+		old = gp_atomic_fetch_or_seq_cst(&map[word], mask);
 		note_word(sum, word, old, old | mask);
 	}
 }

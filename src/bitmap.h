@@ -71,7 +71,10 @@ int gp_bitmap_release_locked(unsigned long *map, unsigned long start, unsigned l
 struct gp_summary;
 int gp_sum_claim(struct gp_summary *sum, unsigned long start, unsigned long nr, bool locked);
 int gp_sum_release(struct gp_summary *sum, unsigned long start, unsigned long nr, bool locked);
-/* gp_bitmap_find_zero_area() searching through @sum (NULL: a plain scan). */
+/*
+ * gp_bitmap_find_zero_area() searching through @sum (NULL: a plain scan).
+ * Through the free-run levels a failed search returns @size.
+ */
 unsigned long gp_sum_find_zero_area(const struct gp_summary *sum, const unsigned long *map,
 				    unsigned long size, unsigned long start, unsigned long nr,
 				    unsigned long align_mask, unsigned long align_offset);

@@ -46,6 +46,7 @@ struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long a
 	/* a chunk of nearly the whole address space at order 0: no such memory */
 	if (__builtin_mul_overflow(maps, words, &bytes) ||
 	    __builtin_add_overflow(bytes, gp_sum_extra_words(nbits), &bytes) ||
+	    __builtin_add_overflow(bytes, gp_runs_extra_words(nbits), &bytes) ||
 	    __builtin_mul_overflow(bytes, sizeof(unsigned long), &bytes) ||
 	    __builtin_add_overflow(bytes, sizeof(struct gen_pool_chunk), &bytes))
 		return NULL;
@@ -64,6 +65,7 @@ struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long a
 		c->ends = c->starts + words;
 	}
 	gp_sum_init(&c->sum, c->bits, c->bits + maps * words, nbits);
+	gp_sum_attach_runs(&c->sum, c->bits + maps * words + gp_sum_extra_words(nbits));
 	return c;
 }
 

@@ -16,6 +16,7 @@
 
 #include "atomic.h"
 #include "genpool.h"
+#include "slots.h"
 #include "summary.h"
 
 #define GP_HIDDEN __attribute__((visibility("hidden")))
@@ -53,6 +54,7 @@ struct gen_pool_chunk {
 	size_t meta_size; /* bytes of this allocation, for gp_meta_free */
 	int meta_nid;     /* node it was placed on, -1 for the heap */
 	struct gp_summary sum; /* over bits[] */
+	unsigned long slot;    /* its slot in the pool-level summary (slots.h) */
 	/* on a line of its own: the fields above are read by every thread,
 	 * the first bitmap words written by the thread whose slot starts there */
 	unsigned long bits[] GP_ALIGNED_LINE;
@@ -106,6 +108,8 @@ struct gen_pool {
 	struct gp_algo_pair *algo;     /* RCU-published; never NULL */
 	struct gp_retired *retired;    /* replaced pairs and indexes; under lock */
 	struct gp_tcache_pool *tcache; /* GEN_POOL_THREAD_CACHE only (tcache.c) */
+	struct gp_slot_dir *slot_dir;  /* pool-level summary (slots.h); RCU-published */
+	unsigned long nslots;          /* slots given out; release-published */
 	bool cache_default; /* the default algorithm places as first fit may: cache it */
 	int min_alloc_order;
 	unsigned int flags;

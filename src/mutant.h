@@ -31,5 +31,8 @@
 /* conf (issue 11): 60-64 */
 #define GP_MUT_SET_ALGO_KEEP_OLD 60  /* set_algo with invalid data keeps the previous algorithm */
 #define GP_MUT_CACHE_ANY_DEFAULT 61  /* a thread cache serves whatever the pool's algorithm */
+#define GP_MUT_RUN_NO_CROSS 12   /* the run fold forgets the run crossing into a word */
+#define GP_MUT_RUN_STALE_RELEASE 13 /* a release leaves the free-run nodes stale */
+#define GP_MUT_RUN_SKIP_ALIGNED 14  /* an aligned search gives up on a word after one run */
 
 #endif /* GP_MUTANT_H */

@@ -170,6 +170,7 @@ void gp_pool_free_all(struct gen_pool *pool)
 	}
 	free_retired(pool->retired);
 	free(pool->index);
+	gp_slots_free_all(pool);
 	free(pool->algo);
 	if (pool->tcache)
 		gp_tcache_fini(pool);
@@ -234,11 +235,16 @@ static int add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phys
 	gp_pool_lock(pool);
 	other = gp_chunk_overlap_locked(pool, chunk->start_addr, chunk->end_addr);
 	index = other ? NULL : gp_index_with_locked(pool, chunk);
+	if (index && gp_slots_reserve_locked(pool)) {
+		free(index);
+		index = NULL;
+	}
 	if (index) {
 		if (pool->index)
 			gp_pool_retire_locked(pool, &pool->index->retired);
 		/* release: pairs with the acquire in gp_index_find_rcu */
 		gp_atomic_store_release(&pool->index, index);
+		gp_slots_publish_locked(pool, chunk);
 		gp_chunk_publish_locked(pool, chunk);
 	}
 	gp_pool_unlock(pool);

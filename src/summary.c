@@ -61,6 +61,7 @@ void gp_sum_init(struct gp_summary *s, unsigned long *bitmap, unsigned long *ext
 
 	s->nbits = nbits;
 	s->top = 0;
+	s->runs.top = 0;
 	s->level[0] = bitmap;
 	s->words[0] = GP_BITS_TO_LONGS(nbits);
 	while (s->words[s->top] > 1) {
@@ -72,6 +73,11 @@ void gp_sum_init(struct gp_summary *s, unsigned long *bitmap, unsigned long *ext
 		if (bits % BPL) /* bits standing for no word: "full" */
 			s->level[k][s->words[k] - 1] = ~GP_LAST_WORD_MASK(bits);
 	}
+}
+
+void gp_sum_attach_runs(struct gp_summary *s, unsigned long *extra)
+{
+	gp_runs_init(&s->runs, s->level[0], extra, s->nbits);
 }
 
 bool gp_sum_word_full(const struct gp_summary *s, unsigned long w, unsigned long v)

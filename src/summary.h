@@ -28,6 +28,7 @@
 #include <stddef.h>
 
 #include "bitmap.h"
+#include "runs.h"
 
 /* 64^11 > 2^64: enough levels for any chunk, level 0 included. */
 #define GP_SUM_MAX_LEVELS 12
@@ -37,6 +38,7 @@ struct gp_summary {
 	unsigned long nbits; /* granules (bits of level 0) */
 	unsigned long words[GP_SUM_MAX_LEVELS];  /* words of each level */
 	unsigned long *level[GP_SUM_MAX_LEVELS]; /* level[0] is the bitmap */
+	struct gp_runs runs; /* free-run levels (runs.h); runs.top 0 = none */
 };
 
 /* Words needed by the levels >= 1 of a summary over @nbits bits. */
@@ -48,6 +50,13 @@ size_t gp_sum_extra_words(unsigned long nbits);
  */
 void gp_sum_init(struct gp_summary *s, unsigned long *bitmap, unsigned long *extra,
 		 unsigned long nbits);
+
+/*
+ * Attach free-run levels (runs.h) over the same bitmap, in @extra
+ * (gp_runs_extra_words(nbits) words). Chunks have them; a summary without
+ * them (unit tests of the full bits) keeps the plain multi-granule search.
+ */
+void gp_sum_attach_runs(struct gp_summary *s, unsigned long *extra);
 
 /*
  * Bitmap word @w may have changed fullness: bring the levels above it in

@@ -6,8 +6,10 @@
  * workers between operations and checks, with nothing in flight:
  *   - each chunk's bitmap equals the shadow map, bit for bit;
  *   - no bit is set past the chunk's last granule;
- *   - each chunk's summary levels are exact (invariant S of summary.c), and
- *     gen_pool_avail/size are exact;
+ *   - each chunk's summary levels are exact (invariant S of summary.c), its
+ *     free-run nodes too (invariant T of runs.c), and the pool-level slots;
+ *     the search through the nodes equals the kernel's linear search for
+ *     random lengths, starts and alignments; gen_pool_avail/size are exact;
  *   - strict pools: the start/end bitmaps mark exactly the first/last
  *     granule of each live allocation;
  *   - completeness (scalable fit: it must succeed, on a run the shadow has free);
@@ -104,6 +106,35 @@ static bool range_edge(const struct st_chunk *d, unsigned long i, int dir)
 	return i + 1 == d->granules || d->shadow[i + 1] != tag;
 }
 
+/*
+ * The free-run search through the nodes equals the kernel's linear search
+ * (invariant T makes them equal at quiescence): random lengths, starts,
+ * alignments and offsets, a few dozen per chunk and checkpoint.
+ */
+static void check_run_searches(const struct gen_pool_chunk *pc, unsigned int ci)
+{
+	static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+	unsigned long n = pc->nbits, nr, start, mask, off, want, got;
+
+	for (int q = 0; q < 48; q++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		nr = 1 + rng % (q % 4 ? 24 : 300);
+		start = q % 3 ? 0 : (rng >> 20) % n;
+		mask = q % 2 ? (1UL << ((rng >> 40) % 9)) - 1 : 0;
+		off = q % 5 == 1 ? (rng >> 50) & mask : 0;
+		want = gp_bitmap_find_zero_area(pc->bits, n, start, nr, mask, off);
+		want = want < n && nr <= n - want ? want : n;
+		got = gp_sum_find_zero_area(&pc->sum, pc->bits, n, start, nr, mask, off);
+		got = got < n && nr <= n - got ? got : n;
+		if (got != want)
+			st_fail(ST_CHECKPOINT, "chunk %u: search of %lu granules from %lu, align mask "
+				"%#lx offset %lu: through the nodes %lu, linear %lu", ci, nr, start,
+				mask, off, got, want);
+	}
+}
+
 static unsigned long check_bits(const struct gen_pool_chunk *pc, const struct st_chunk *d,
 				unsigned int ci)
 {
@@ -130,6 +161,10 @@ static unsigned long check_bits(const struct gen_pool_chunk *pc, const struct st
 	if (gp_sum_find_stale(&pc->sum, &level, &word))
 		st_fail(ST_CHECKPOINT, "chunk %u: summary bit for level %u word %lu is stale", ci,
 			level, word);
+	if (gp_runs_find_stale(&pc->sum.runs, &level, &word))
+		st_fail(ST_CHECKPOINT, "chunk %u: free-run node %lu of level %u is stale "
+			"(invariant T)", ci, word, level);
+	check_run_searches(pc, ci);
 	return (d->granules - set) * st.granule;
 }
 
@@ -247,6 +282,7 @@ static void check_pool(bool final)
 {
 	struct chunk_list l = { .n = 0 };
 	size_t avail = 0, size = 0;
+	unsigned long stale_slot;
 
 	return_cache(); /* main.c's drain of the exchange slots frees from here */
 	gen_pool_for_each_chunk(st.pool, collect, &l);
@@ -264,6 +300,9 @@ static void check_pool(bool final)
 		size += st.chunks[ci].granules * st.granule;
 		step_done();
 	}
+	if (gp_slots_find_stale(st.pool, &stale_slot))
+		st_fail(ST_CHECKPOINT, "pool-level summary: slot %lu (or its group) is stale",
+			stale_slot);
 	if (gen_pool_avail(st.pool) != avail || gen_pool_size(st.pool) != size)
 		st_fail(ST_CHECKPOINT, "gen_pool_avail %zu / size %zu, bitmaps say %zu / %zu",
 			gen_pool_avail(st.pool), gen_pool_size(st.pool), avail, size);

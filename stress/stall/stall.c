@@ -86,6 +86,7 @@ static const char *const tp_names[GP_TP_COUNT] = {
 	[GP_TP_FREE_BEFORE_AVAIL] = "free before avail",
 	[GP_TP_ALLOC_WALK] = "RCU chunk walk",
 	[GP_TP_SUM_BEFORE_FLIP] = "summary sync",
+	[GP_TP_RUN_BEFORE_CAS] = "free-run node sync",
 };
 
 struct range {
@@ -530,6 +531,9 @@ static void check_held_count(enum gp_testpoint tp, unsigned long n)
 		fail("parked between words holding %lu of %d granules", n, VICTIM_NR);
 	if (tp == GP_TP_ALLOC_BEFORE_AVAIL && n != VICTIM_NR)
 		fail("parked after its claim holding %lu of %d granules", n, VICTIM_NR);
+	/* the first node change of its claim: after its first word, or its last */
+	if (tp == GP_TP_RUN_BEFORE_CAS && (n == 0 || n > VICTIM_NR))
+		fail("parked in a free-run sync holding %lu of %d granules", n, VICTIM_NR);
 	if ((tp == GP_TP_FREE_BEFORE_AVAIL || tp == GP_TP_ALLOC_WALK) && n)
 		fail("parked at %s holding %lu granules", tp_names[tp], n);
 }

@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * runs.c - the free-run summaries of runs.h: their layout, their lock-free
+ * upkeep and the search through them.
+ *
+ * F. A node's bounds are a left-to-right fold of its children's, then
+ * rounded up (gp_runs_round). A child that may be wholly free (pre >= its
+ * span) extends the current run by its span; any other child ends the
+ * current run (current run + child's pre is a candidate for max, and for
+ * pre if it is the first such child), contributes its own max, and starts
+ * a new current run with its suf. Bitmap words are the children of level
+ * 1, exactly (pre = trailing zeros, suf = leading zeros, max = the longest
+ * zero run). Every step is monotone, so bounds of children fold to bounds
+ * of the parent. The chunk's first node at each level keeps pre 0: no run
+ * reaches it from the left and the search never weighs it whole (it starts
+ * in the bitmap and climbs only past it), so its pre is never a carry; its
+ * parent, also first, then sees a busy child whose max and suf still bound
+ * everything, and churn at the chunk's first granules (first fit's
+ * favourite place) never climbs. The percpu allocator's and
+ * the maple tree's known bugs were at exactly these merges (a boundary run
+ * forgotten, a hint left stale): test_runs.c checks F against a recount on
+ * bitmaps with runs across word and node boundaries.
+ *
+ * Upkeep (invariant T of runs.h). Let N be a node, C its children.
+ *  U1  Every change of a child is a seq_cst read-modify-write: the bitmap
+ *      claims and releases of bitmap.c (their CASes and rollbacks) and the
+ *      node CASes below. Whoever changes a child of N then syncs N.
+ *  U2  sync(N) loops: seq_cst loads of C; compute F(C); seq_cst load of N;
+ *      if equal, stop; else CAS N to F(C) (seq_cst), load C and N again,
+ *      and loop. A thread whose CAS changed N then syncs N's parent; one
+ *      that found N right leaves that to whoever changed it.
+ * Claim: at quiescence N = F(C). The accesses involved are all seq_cst, so
+ * they lie in one total order S that agrees with each thread's program
+ * order and each location's modification order. Let M be the last change
+ * of a child in S and X the last successful CAS of N. If X follows M, X's
+ * thread loads C and N after X, hence after M: the final children and the
+ * final N; it stopped, so it found them equal (a CAS from the final value
+ * would be a later change of N). If M follows X, M's thread syncs N (U1)
+ * and loads C and N after M, hence after X: the final values again, and it
+ * stopped on equality for the same reason. Either way N = F(final C).
+ * Levels compose: each node CAS is itself a child change covered by U1 one
+ * level up. On x86 seq_cst costs nothing over what the claim already does
+ * (lock cmpxchg; seq_cst loads are plain moves), so unlike the "full" bits
+ * (summary.c) no fence is needed.
+ *
+ * Cost. A claim or release folds its level-1 node (the 8 words of the line
+ * it just wrote) and compares; it writes the node only when a bound moves
+ * to another rounding step, and climbs only while nodes change. Searches
+ * read nodes relaxed: hints, as in summary.c.
+ */
+#include "runs.h"
+
+#include "atomic.h"
+#include "bitmap.h"
+#include "mutant.h"
+#include "testpoint.h"
+
+#define BPL GP_BITS_PER_LONG
+#define NONE (~0UL)
+#define FIELD_BITS 10
+#define FIELD_MASK ((1U << FIELD_BITS) - 1)
+
+static inline unsigned long span_of(unsigned int k)
+{
+	return k == 0 ? BPL : (BPL * GP_RUN_L1_WORDS) << (4 * (k - 1));
+}
+
+/* Nodes of level k - 1 under one node of level @k. */
+static inline unsigned long fan(unsigned int k)
+{
+	return k == 1 ? GP_RUN_L1_WORDS : GP_RUN_FANOUT;
+}
+
+static inline unsigned long max2(unsigned long a, unsigned long b)
+{
+	return a > b ? a : b;
+}
+
+static inline unsigned long sat_add(unsigned long a, unsigned long b)
+{
+	return a + b < a ? ~0UL : a + b;
+}
+
+/*
+ * The 10-bit code of a bound: 0..63 as themselves, then (8 + m) << (e + 3)
+ * as 64 + 8e + m, m < 8: four significant bits, rounded up.
+ */
+static uint32_t code_of(unsigned long v)
+{
+	unsigned long e, m;
+
+	if (v < 64)
+		return (uint32_t)v;
+	if (v == 512) /* a level-1 node's span: the commonest large bound */
+		return 64 + (6 - 3) * 8; /* 8 << 6 */
+	e = BPL - 1 - (unsigned long)__builtin_clzl(v) - 3;
+	m = (v >> e) + ((v & ((1UL << e) - 1)) != 0);
+	if (m == 16) {
+		e++;
+		m = 8;
+	}
+	return (uint32_t)(64 + (e - 3) * 8 + (m - 8));
+}
+
+static unsigned long value_of(uint32_t c)
+{
+	unsigned long e;
+
+	if (c < 64)
+		return c;
+	c -= 64;
+	e = c / 8 + 3;
+	return e + 4 >= BPL ? ~0UL : (8UL + c % 8) << e;
+}
+
+unsigned long gp_runs_round(unsigned long v)
+{
+	return value_of(code_of(v));
+}
+
+static uint32_t encode(struct gp_run n)
+{
+	return code_of(n.pre) | code_of(n.suf) << FIELD_BITS | code_of(n.max) << (2 * FIELD_BITS);
+}
+
+static struct gp_run decode(uint32_t v)
+{
+	return (struct gp_run){ value_of(v & FIELD_MASK), value_of(v >> FIELD_BITS & FIELD_MASK),
+				value_of(v >> (2 * FIELD_BITS) & FIELD_MASK) };
+}
+
+size_t gp_runs_extra_words(unsigned long nbits)
+{
+	unsigned long n = GP_BITS_TO_LONGS(nbits), nodes = 0;
+
+	n = (n + GP_RUN_L1_WORDS - 1) / GP_RUN_L1_WORDS;
+	nodes += n;
+	while (n > 1) {
+		n = (n + GP_RUN_FANOUT - 1) / GP_RUN_FANOUT;
+		nodes += n;
+	}
+	return (nodes + 1) / 2; /* two 32-bit nodes a word; each level is word-aligned below */
+}
+
+/* Bitmap word @w as level 1 sees it: granules past the end count as busy. */
+static unsigned long word_at(const struct gp_runs *r, unsigned long w)
+{
+	unsigned long v;
+
+	if (w >= r->nodes[0])
+		return ~0UL;
+	/* seq_cst: U2's load of a child (see the claim above) */
+	v = gp_atomic_load_seq_cst(&r->bitmap[w]);
+	if (w == r->nodes[0] - 1 && r->nbits % BPL)
+		v |= ~GP_LAST_WORD_MASK(r->nbits);
+	return v;
+}
+
+struct gp_run gp_runs_node(const struct gp_runs *r, unsigned int k, unsigned long i)
+{
+	if (i >= r->nodes[k])
+		return (struct gp_run){ 0, 0, 0 }; /* past the end: busy */
+	/* relaxed: a hint for searches and checks (see the top of the file) */
+	return decode(gp_atomic_load_relaxed(&r->lvl[k][i]));
+}
+
+/* The fold of F: the current run, and pre/max once a busy child was met. */
+struct fold {
+	unsigned long pre, run, max;
+	bool busy;
+};
+
+static void fold_child(struct fold *f, struct gp_run c, unsigned long span)
+{
+	if (c.pre >= span) { /* may be wholly free */
+		f->run = sat_add(f->run, span);
+		return;
+	}
+	if (!f->busy) {
+		f->pre = sat_add(f->run, c.pre);
+		f->busy = true;
+	}
+	f->max = max2(max2(f->max, sat_add(f->run, c.pre)), c.max);
+	f->run = c.suf;
+}
+
+/* Longest run of ones of @x, by doubling then halving (no loop per bit). */
+static unsigned long longest_ones(unsigned long x)
+{
+	unsigned long m[7], cur, len, y; /* m[j]: starts of runs of at least 2^j */
+	unsigned int j = 0;
+
+	if (x == ~0UL)
+		return BPL;
+	m[0] = x;
+	while (j < 6 && (y = m[j] & (m[j] >> (1UL << j))))
+		m[++j] = y;
+	cur = m[j];
+	len = 1UL << j;
+	while (j--) { /* len + 2^j starts where len does and, len on, 2^j does */
+		y = cur & (m[j] >> len);
+		if (y) {
+			cur = y;
+			len += 1UL << j;
+		}
+	}
+	return len;
+}
+
+static void fold_word(struct fold *f, unsigned long v)
+{
+	unsigned long lo, hi, x;
+
+	if (!v) {
+		f->run += BPL;
+		return;
+	}
+	lo = (unsigned long)__builtin_ctzl(v);
+	hi = BPL - 1 - (unsigned long)__builtin_clzl(v);
+	if (!f->busy) {
+		f->pre = f->run + lo;
+		f->busy = true;
+	}
+	/* the run that crosses into this word from the left ends at bit lo */
+	f->max = max2(f->max, (GP_MUTANT(GP_MUT_RUN_NO_CROSS) ? 0 : f->run) + lo);
+	if (hi - lo > f->max + 1) { /* only then can a run strictly inside be longer */
+		x = ~v & ((1UL << hi) - 1) & ~((2UL << lo) - 1);
+		if (x)
+			f->max = max2(f->max, longest_ones(x));
+	}
+	f->run = BPL - 1 - hi;
+}
+
+/* A node's children as read for one evaluation of F. */
+struct snap {
+	uint64_t c[GP_RUN_FANOUT];
+};
+
+/* U2's loads of the children of node @i of level @k (seq_cst). */
+static void snap_read(const struct gp_runs *r, unsigned int k, unsigned long i, struct snap *s)
+{
+	unsigned long c = i * fan(k), j;
+
+	if (k == 1) {
+		if (c + GP_RUN_L1_WORDS < r->nodes[0]) { /* not the last: no padding */
+			for (j = 0; j < GP_RUN_L1_WORDS; j++)
+				s->c[j] = gp_atomic_load_seq_cst(&r->bitmap[c + j]);
+		} else {
+			for (j = 0; j < GP_RUN_L1_WORDS; j++)
+				s->c[j] = word_at(r, c + j);
+		}
+		return;
+	}
+	for (j = 0; j < GP_RUN_FANOUT; j++, c++)
+		s->c[j] = c < r->nodes[k - 1] ? gp_atomic_load_seq_cst(&r->lvl[k - 1][c])
+					      : 0; /* past the end: busy */
+}
+
+/* Load the children again; true when they all read as in @s (else @s gets them). */
+static bool snap_unchanged(const struct gp_runs *r, unsigned int k, unsigned long i,
+			   struct snap *s)
+{
+	struct snap again;
+
+	snap_read(r, k, i, &again);
+	for (unsigned long j = 0; j < fan(k); j++) {
+		if (again.c[j] != s->c[j]) {
+			*s = again;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The node's bounds from the fold, the chunk's first node's pre 0 (see F). */
+static struct gp_run fold_done(const struct fold *f, unsigned long i)
+{
+	struct gp_run n;
+
+	if (!f->busy)
+		n = (struct gp_run){ f->run, f->run, f->run };
+	else
+		n = (struct gp_run){ f->pre, f->run, max2(f->max, f->run) };
+	if (i == 0)
+		n.pre = 0;
+	return n;
+}
+
+/* F of a level-1 node: the fold of its 8 words. */
+static uint32_t fold_l1(const uint64_t *w, unsigned long i)
+{
+	struct fold f = { 0, 0, 0, false };
+
+	for (unsigned long j = 0; j < GP_RUN_L1_WORDS; j++)
+		fold_word(&f, w[j]);
+	return encode(fold_done(&f, i));
+}
+
+/* F over a snapshot, encoded. */
+static uint32_t fold_snap(const struct snap *s, unsigned int k, unsigned long i)
+{
+	struct fold f = { 0, 0, 0, false };
+
+	if (k == 1)
+		return fold_l1(s->c, i);
+	for (unsigned long j = 0; j < GP_RUN_FANOUT; j++)
+		fold_child(&f, decode((uint32_t)s->c[j]), span_of(k - 1));
+	return encode(fold_done(&f, i));
+}
+
+struct gp_run gp_runs_compute(const struct gp_runs *r, unsigned int k, unsigned long i)
+{
+	struct snap s;
+
+	snap_read(r, k, i, &s);
+	return decode(fold_snap(&s, k, i));
+}
+
+/* U2 for node @i of level @k; true when this call changed the node. */
+static bool sync_node(struct gp_runs *r, unsigned int k, unsigned long i)
+{
+	uint32_t *node = &r->lvl[k][i], v, u;
+	bool changed = false;
+	struct snap s;
+
+	snap_read(r, k, i, &s);
+	for (;;) {
+		v = fold_snap(&s, k, i);
+		u = gp_atomic_load_seq_cst(node);
+		if (u == v)
+			return changed;
+		GP_TESTPOINT(GP_TP_RUN_BEFORE_CAS);
+		if (gp_atomic_cas_seq_cst(node, &u, v))
+			changed = true;
+		/* U2's next round, short-cut: unchanged children fold to v again */
+		if (snap_unchanged(r, k, i, &s) && gp_atomic_load_seq_cst(node) == v)
+			return changed;
+	}
+}
+
+/*
+ * U2 for a node whose children are @n 32-bit nodes at @kids, with F
+ * @want (the slot: a copy of its one child; the group: the max of its
+ * children's max). The same loop as sync_node, without the fold.
+ */
+static bool sync_flat(uint32_t *node, const uint32_t *kids, unsigned long n,
+		      uint32_t (*want)(const uint32_t *kids, unsigned long n))
+{
+	bool changed = false;
+	uint32_t v, u;
+
+	for (;;) {
+		v = want(kids, n);
+		u = gp_atomic_load_seq_cst(node);
+		if (u == v)
+			return changed;
+		if (gp_atomic_cas_seq_cst(node, &u, v))
+			changed = true;
+	}
+}
+
+static uint32_t copy_of(const uint32_t *kids, unsigned long n)
+{
+	(void)n;
+	return gp_atomic_load_seq_cst(kids);
+}
+
+static uint32_t max_of(const uint32_t *kids, unsigned long n)
+{
+	uint32_t m = 0, c;
+
+	for (unsigned long j = 0; j < n; j++) {
+		c = gp_atomic_load_seq_cst(&kids[j]) >> (2 * FIELD_BITS); /* codes are monotone */
+		m = c > m ? c : m;
+	}
+	return m << (2 * FIELD_BITS);
+}
+
+uint32_t gp_runs_slot_want(const struct gp_runs *r)
+{
+	return copy_of(r->lvl[r->top], 1);
+}
+
+uint32_t gp_runs_group_want(const uint32_t *group_slots)
+{
+	return max_of(group_slots, GP_RUN_GROUP);
+}
+
+unsigned long gp_runs_max_of(uint32_t node)
+{
+	return decode(node).max;
+}
+
+void gp_runs_sync(struct gp_runs *r, unsigned long w)
+{
+	unsigned long i = w / GP_RUN_L1_WORDS;
+	uint32_t *slot;
+
+	for (unsigned int k = 1; k <= r->top; k++, i /= GP_RUN_FANOUT)
+		if (!sync_node(r, k, i))
+			return;
+	/*
+	 * The top changed: the chunk's slot and its group (slots.h). @slot is
+	 * set before the chunk is published, and every thread that changes
+	 * the chunk's bits found it through an acquire of that publication.
+	 */
+	slot = r->slot;
+	if (slot && sync_flat(slot, r->lvl[r->top], 1, copy_of))
+		sync_flat(r->group, r->group_slots, GP_RUN_GROUP, max_of);
+}
+
+void gp_runs_attach_slot(struct gp_runs *r, uint32_t *slot, uint32_t *group,
+			 const uint32_t *group_slots)
+{
+	r->slot = slot; /* before publication: see gp_runs_sync */
+	r->group = group;
+	r->group_slots = group_slots;
+	if (sync_flat(slot, r->lvl[r->top], 1, copy_of))
+		sync_flat(group, group_slots, GP_RUN_GROUP, max_of);
+}
+
+void gp_runs_init(struct gp_runs *r, const unsigned long *bitmap, unsigned long *extra,
+		  unsigned long nbits)
+{
+	uint32_t *next = (uint32_t *)extra;
+	unsigned int k;
+	struct snap s;
+
+	r->nbits = nbits;
+	r->bitmap = bitmap;
+	r->slot = r->group = NULL; /* until gp_runs_attach_slot */
+	r->group_slots = NULL;
+	r->nodes[0] = GP_BITS_TO_LONGS(nbits);
+	r->nodes[1] = (r->nodes[0] + GP_RUN_L1_WORDS - 1) / GP_RUN_L1_WORDS;
+	for (k = 1;; k++) {
+		r->lvl[k] = next;
+		next += r->nodes[k];
+		if (r->nodes[k] == 1)
+			break;
+		r->nodes[k + 1] = (r->nodes[k] + GP_RUN_FANOUT - 1) / GP_RUN_FANOUT;
+	}
+	r->top = k;
+	/* bottom up, so each level folds finished children; private: no race */
+	for (k = 1; k <= r->top; k++) {
+		for (unsigned long i = 0; i < r->nodes[k]; i++) {
+			snap_read(r, k, i, &s);
+			r->lvl[k][i] = fold_snap(&s, k, i);
+		}
+	}
+}
+
+unsigned long gp_runs_longest(const struct gp_runs *r)
+{
+	return gp_runs_node(r, r->top, 0).max;
+}
+
+unsigned long gp_runs_longest_exact(const struct gp_runs *r)
+{
+	unsigned long lo = 0, hi = gp_runs_longest(r), mid; /* a run of lo fits, none of > hi */
+
+	if (hi > r->nbits)
+		hi = r->nbits;
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (gp_runs_find(r, 0, mid, 0, 0) < r->nbits)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Lowest p >= s, p + off a multiple of mask + 1, with [p, p + nr) inside [s, e). */
+static unsigned long fit_in(unsigned long s, unsigned long e, unsigned long nr,
+			    unsigned long mask, unsigned long off)
+{
+	unsigned long p = ((s + off + mask) & ~mask) - off;
+
+	return p >= s && p <= e && e - p >= nr ? p : NONE;
+}
+
+/* The first fit inside bitmap word @v (at granule @base), run by run. */
+static unsigned long word_fit(unsigned long v, unsigned long base, unsigned long nr,
+			      unsigned long mask, unsigned long off)
+{
+	unsigned long x = ~v, s, e, rest, p;
+
+	while (x) {
+		s = (unsigned long)__builtin_ctzl(x);
+		rest = v >> s;
+		e = rest ? s + (unsigned long)__builtin_ctzl(rest) : BPL;
+		p = fit_in(base + s, base + e, nr, mask, off);
+		if (p != NONE)
+			return p;
+		if (e == BPL || (GP_MUTANT(GP_MUT_RUN_SKIP_ALIGNED) && mask))
+			break;
+		x &= ~0UL << e;
+	}
+	return NONE;
+}
+
+/* A bitmap word as the search sees it: granules below @start count as busy. */
+static unsigned long word_from(const struct gp_runs *r, unsigned long w, unsigned long start)
+{
+	unsigned long v = word_at(r, w);
+
+	if (w * BPL < start)
+		v |= ~GP_FIRST_WORD_MASK(start);
+	return v;
+}
+
+/*
+ * The free run that ends at granule @pos and starts at @from or later,
+ * exactly; @bound (>= the run) limits the words read.
+ */
+static unsigned long run_before(const struct gp_runs *r, unsigned long pos, unsigned long from,
+				unsigned long bound)
+{
+	unsigned long n = 0, w, v, below, most = pos - from;
+
+	while (n < bound && n < most) {
+		w = (pos - 1) / BPL;
+		below = pos - w * BPL; /* granules of word w before pos: 1..64 */
+		v = word_at(r, w) & GP_LAST_WORD_MASK(below);
+		if (v) {
+			n += below - 1 - (BPL - 1 - (unsigned long)__builtin_clzl(v));
+			break;
+		}
+		n += below;
+		pos = w * BPL;
+	}
+	return n < most ? n : most;
+}
+
+/*
+ * Left to right from @start (from the top node down when @start is the
+ * chunk's start), with the free run that ends where the current node begins (the carry; exact in the bitmap, a bound above it). A node
+ * is looked inside when the carry and its pre, or its max, may reach @nr;
+ * else it is passed over. In the bitmap a fit is checked exactly, after
+ * the carry is made exact by counting back. Climb at a parent's boundary.
+ * Positions only move forward, so a stale node costs a detour, never a
+ * loop. Bounds never hide a fit, so at quiescence each maximal run is met
+ * in address order and tested at its lowest aligned point: the first fit
+ * found is the lowest, as the kernel's linear search finds it.
+ */
+unsigned long gp_runs_find(const struct gp_runs *r, unsigned long start, unsigned long nr,
+			   unsigned long mask, unsigned long off)
+{
+	unsigned long i = start / BPL, carry = 0, base, p, v;
+	unsigned int k = 0;
+	bool exact = true;
+	struct gp_run n;
+
+	if (start >= r->nbits)
+		return r->nbits;
+	if (!start) { /* the whole chunk: from the top down, not from the first word up */
+		k = r->top;
+		i = 0;
+	}
+	for (;;) {
+		if (i >= r->nodes[k])
+			return r->nbits;
+		base = i * span_of(k);
+		if (k == 0) {
+			if (!exact)
+				carry = run_before(r, base, start, carry);
+			exact = true;
+			v = word_from(r, i, start);
+			n.pre = v ? (unsigned long)__builtin_ctzl(v) : BPL;
+			if (carry + n.pre >= nr) {
+				p = fit_in(base - carry, base + n.pre, nr, mask, off);
+				if (p != NONE)
+					return p;
+			}
+			p = v ? word_fit(v, base, nr, mask, off) : NONE;
+			if (p != NONE)
+				return p;
+			carry = v ? (unsigned long)__builtin_clzl(v) : carry + BPL;
+		} else {
+			n = gp_runs_node(r, k, i);
+			if (sat_add(carry, n.pre) >= nr || n.max >= nr) {
+				k--; /* a fit may start before or inside: look in */
+				i *= fan(k + 1);
+				continue;
+			}
+			carry = n.pre >= span_of(k) ? sat_add(carry, span_of(k)) : n.suf;
+			exact = false;
+		}
+		for (i++; k < r->top && i % fan(k + 1) == 0; k++)
+			i /= fan(k + 1);
+	}
+}
+
+bool gp_runs_find_stale(const struct gp_runs *r, unsigned int *level, unsigned long *node)
+{
+	struct snap s;
+
+	for (unsigned int k = 1; k <= r->top; k++) {
+		for (unsigned long i = 0; i < r->nodes[k]; i++) {
+			snap_read(r, k, i, &s);
+			if (gp_atomic_load_relaxed(&r->lvl[k][i]) != fold_snap(&s, k, i)) {
+				*level = k;
+				*node = i;
+				return true;
+			}
+		}
+	}
+	return false;
+}
