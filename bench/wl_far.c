@@ -82,7 +82,7 @@ const struct workload wl_far_run = {
 	.op = "one alloc of `gran` granules (the only fitting run is at the pool's far end), "
 	      "then its free",
 	.lat = "the alloc + free",
-	.needs = WL_NEEDS_REGION,
+	.needs = WL_NEEDS_REGION | WL_NEEDS_GENPOOL, /* holds chosen granules (claim) */
 	.setup = far_setup,
 	.step = far_step,
 	.teardown = far_teardown,
