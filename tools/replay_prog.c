@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * replay_prog.c - compile a sorted trace into a replay program (replay.h):
+ * recorded pointers become slot numbers through an open-addressing table
+ * (linear probing, backward-shift deletion), and what the log itself says
+ * (peak, leaks, unmatched frees) is counted on the way.
+ *
+ * Concurrency: none; the program is read-only once built.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+
+#define NO_SLOT UINT32_MAX
+
+/* Recorded address -> live slot. */
+struct addr_map {
+	uint64_t *key;		/* 0 = empty (a successful allocation is never at 0) */
+	uint32_t *slot;
+	size_t cap, used;	/* cap a power of two, used <= cap / 2 */
+};
+
+static size_t hash_of(uint64_t k, size_t cap)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return (size_t)k & (cap - 1);
+}
+
+static int map_grow(struct addr_map *m)
+{
+	struct addr_map n = { .cap = m->cap ? 2 * m->cap : 1024 };
+
+	n.key = calloc(n.cap, sizeof(*n.key));
+	n.slot = malloc(n.cap * sizeof(*n.slot));
+	if (!n.key || !n.slot) {
+		free(n.key);
+		free(n.slot);
+		return -1;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		size_t j;
+
+		if (!m->key[i])
+			continue;
+		for (j = hash_of(m->key[i], n.cap); n.key[j]; j = (j + 1) & (n.cap - 1))
+			;
+		n.key[j] = m->key[i];
+		n.slot[j] = m->slot[i];
+	}
+	n.used = m->used;
+	free(m->key);
+	free(m->slot);
+	*m = n;
+	return 0;
+}
+
+static size_t map_find(const struct addr_map *m, uint64_t k)
+{
+	size_t i;
+
+	if (!m->cap)
+		return SIZE_MAX;
+	for (i = hash_of(k, m->cap); m->key[i]; i = (i + 1) & (m->cap - 1))
+		if (m->key[i] == k)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Insert @k (not present); -1 on no memory. */
+static int map_put(struct addr_map *m, uint64_t k, uint32_t slot)
+{
+	size_t i;
+
+	if ((m->used + 1) * 2 > m->cap && map_grow(m))
+		return -1;
+	for (i = hash_of(k, m->cap); m->key[i]; i = (i + 1) & (m->cap - 1))
+		;
+	m->key[i] = k;
+	m->slot[i] = slot;
+	m->used++;
+	return 0;
+}
+
+/* Remove entry @i, shifting back the entries of its probe run. */
+static void map_del(struct addr_map *m, size_t i)
+{
+	size_t mask = m->cap - 1, j = i;
+
+	m->key[i] = 0;
+	m->used--;
+	for (;;) {
+		size_t h;
+
+		j = (j + 1) & mask;
+		if (!m->key[j])
+			return;
+		h = hash_of(m->key[j], m->cap);
+		/* can entry j move to the hole at i? (is h cyclically outside (i, j]) */
+		if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+			m->key[i] = m->key[j];
+			m->slot[i] = m->slot[j];
+			m->key[j] = 0;
+			i = j;
+		}
+	}
+}
+
+struct builder {
+	struct replay_prog *p;
+	struct addr_map map;
+	size_t cap_ops, cap_slots;
+	uint64_t live;
+};
+
+static int push_op(struct builder *b, struct replay_op op)
+{
+	struct replay_prog *p = b->p;
+
+	if (p->nops == b->cap_ops) {
+		size_t cap = b->cap_ops ? 2 * b->cap_ops : 4096;
+		void *n = realloc(p->op, cap * sizeof(*p->op));
+
+		if (!n)
+			return -1;
+		p->op = n;
+		b->cap_ops = cap;
+	}
+	p->op[p->nops++] = op;
+	return 0;
+}
+
+static unsigned int log2_of(uint64_t align)
+{
+	unsigned int l = 0;
+
+	while (l < 63 && (1ull << l) < align)
+		l++;
+	return l;
+}
+
+/* A free of the allocation at map entry @i, by record @r. */
+static int emit_free(struct builder *b, size_t i, const struct gp_trace_record *r, uint32_t ev)
+{
+	uint32_t slot = b->map.slot[i];
+	struct replay_op op = { .kind = RO_FREE, .slot = slot, .thread = r->thread,
+				.event = ev, .addr = b->map.key[i],
+				.size = b->p->slot_size[slot] };
+
+	map_del(&b->map, i);
+	b->live -= b->p->slot_size[slot];
+	b->p->nfrees++;
+	return push_op(b, op);
+}
+
+/* A successful allocation of @size at recorded @addr. */
+static int emit_alloc(struct builder *b, const struct gp_trace_record *r, uint64_t addr,
+		      uint64_t size, uint64_t align, uint32_t ev)
+{
+	struct replay_prog *p = b->p;
+	struct replay_op op = { .kind = RO_ALLOC, .slot = p->nslots, .thread = r->thread,
+				.event = ev, .addr = addr, .size = size,
+				.align_log2 = (uint16_t)(align > 1 ? log2_of(align) : 0) };
+	size_t old = map_find(&b->map, addr);
+
+	if (old != SIZE_MAX) {	/* the log's order put this before the old block's free */
+		p->reused_live++;
+		if (emit_free(b, old, r, ev))
+			return -1;
+	}
+	if (p->nslots == b->cap_slots) {
+		size_t cap = b->cap_slots ? 2 * b->cap_slots : 4096;
+		void *s = realloc(p->slot_size, cap * sizeof(*p->slot_size));
+
+		if (!s)
+			return -1;
+		p->slot_size = s;
+		s = realloc(p->slot_event, cap * sizeof(*p->slot_event));
+		if (!s)
+			return -1;
+		p->slot_event = s;
+		b->cap_slots = cap;
+	}
+	p->slot_size[p->nslots] = size;
+	p->slot_event[p->nslots] = ev;
+	if (map_put(&b->map, addr, p->nslots++) || push_op(b, op))
+		return -1;
+	p->nallocs++;
+	b->live += size;
+	if (b->live > p->peak_live_bytes) {
+		p->peak_live_bytes = b->live;
+		p->peak_op = p->nops;
+	}
+	return 0;
+}
+
+static uint64_t align_of(const struct gp_trace_record *r)
+{
+	switch (r->algo) {
+	case GP_TA_ALIGN:
+	case GP_TA_XALLOC:
+	case GP_TA_MEMALIGN:
+		return r->aux;
+	default:
+		return 0;
+	}
+}
+
+static int on_free(struct builder *b, const struct gp_trace_record *r, uint32_t ev)
+{
+	size_t i = map_find(&b->map, r->addr);
+
+	if (r->result != GP_TRES_OK)
+		return 0;	/* a refused free changed nothing */
+	if (i == SIZE_MAX) {
+		b->p->unmatched_frees++;
+		return 0;
+	}
+	return emit_free(b, i, r, ev);
+}
+
+static int on_realloc(struct builder *b, const struct gp_trace_record *r, uint32_t ev)
+{
+	size_t old = r->aux ? map_find(&b->map, r->aux) : SIZE_MAX;
+
+	b->p->nreallocs++;
+	if (r->result != GP_TRES_OK) {	/* the old block stays as it was */
+		b->p->log_failed++;
+		b->p->skipped++;
+		return 0;
+	}
+	if (r->aux && old == SIZE_MAX)
+		b->p->unmatched_frees++;
+	/* the new block first, then the old one goes: both live for a moment */
+	if (r->addr && r->addr != r->aux && emit_alloc(b, r, r->addr, r->size, 0, ev))
+		return -1;
+	if (old != SIZE_MAX) {
+		old = map_find(&b->map, r->aux);	/* emit_alloc may have moved it */
+		if (emit_free(b, old, r, ev))
+			return -1;
+	}
+	if (r->addr && r->addr == r->aux)	/* resized in place: a new allocation */
+		return emit_alloc(b, r, r->addr, r->size, 0, ev);
+	return 0;
+}
+
+static int on_record(struct builder *b, const struct gp_trace_record *r, uint32_t ev)
+{
+	struct replay_op op = { .thread = r->thread, .event = ev, .size = r->size,
+				.addr = r->addr };
+
+	if (r->thread > b->p->nthreads)
+		b->p->nthreads = r->thread;
+	switch (r->type) {
+	case GP_TR_ALLOC:
+		if (r->result == GP_TRES_OK && r->addr)
+			return emit_alloc(b, r, r->addr, r->size, align_of(r), ev);
+		b->p->log_failed++;
+		op.kind = RO_ALLOC_TRY;
+		op.slot = NO_SLOT;
+		op.align_log2 = (uint16_t)(align_of(r) > 1 ? log2_of(align_of(r)) : 0);
+		return push_op(b, op);
+	case GP_TR_FREE:
+		return on_free(b, r, ev);
+	case GP_TR_REALLOC:
+		return on_realloc(b, r, ev);
+	case GP_TR_ADD:
+	case GP_TR_IMPORT:
+		if (r->result != GP_TRES_OK)
+			return 0;
+		op.kind = RO_CHUNK;
+		return push_op(b, op);
+	default:		/* REMOVE, RELEASE: not replayed */
+		b->p->skipped++;
+		return 0;
+	}
+}
+
+int replay_prog_build(const struct gp_trace *t, struct replay_prog *p, char *err, size_t errlen)
+{
+	struct builder b = { .p = p };
+
+	*p = (struct replay_prog){ 0 };
+	p->pool_source = t->hdr.source == GP_TRACE_SRC_POOL;
+	p->order = p->pool_source ? t->hdr.min_alloc_order : -1;
+	for (size_t i = 0; i < t->n; i++) {
+		if (on_record(&b, &t->rec[i], (uint32_t)i)) {
+			snprintf(err, errlen, "no memory for the replay program (%zu records)", t->n);
+			free(b.map.key);
+			free(b.map.slot);
+			replay_prog_free(p);
+			return -1;
+		}
+	}
+	p->end_live_bytes = b.live;
+	p->end_live_count = (uint32_t)b.map.used;
+	free(b.map.key);
+	free(b.map.slot);
+	return 0;
+}
+
+void replay_prog_free(struct replay_prog *p)
+{
+	free(p->op);
+	free(p->slot_size);
+	free(p->slot_event);
+	*p = (struct replay_prog){ 0 };
+}
+
+uint64_t replay_peak_granules(const struct replay_prog *p, int order)
+{
+	uint64_t live = 0, peak = 0;
+
+	for (size_t i = 0; i < p->nops; i++) {
+		const struct replay_op *o = &p->op[i];
+
+		if (o->kind == RO_ALLOC)
+			live += replay_granules(o->size, order);
+		else if (o->kind == RO_FREE)
+			live -= replay_granules(o->size, order);
+		if (live > peak)
+			peak = live;
+	}
+	return peak;
+}
