@@ -108,9 +108,16 @@ static void map_del(struct addr_map *m, size_t i)
 	}
 }
 
+/*
+ * A realloc that moves a block frees the old one inside glibc before the
+ * tracer takes its time, so another thread's malloc can get that address
+ * and sort before the REALLOC record. Such an allocation at a live address
+ * moves the older block to 'displaced', where the REALLOC that owns it
+ * finds it later (a FREE always means the newest block at its address).
+ */
 struct builder {
 	struct replay_prog *p;
-	struct addr_map map;
+	struct addr_map map, displaced;
 	size_t cap_ops, cap_slots;
 	uint64_t live;
 };
@@ -141,18 +148,38 @@ static unsigned int log2_of(uint64_t align)
 	return l;
 }
 
-/* A free of the allocation at map entry @i, by record @r. */
-static int emit_free(struct builder *b, size_t i, const struct gp_trace_record *r, uint32_t ev)
+/* A free of the allocation at entry @i of @m, by record @r. */
+static int emit_free_in(struct builder *b, struct addr_map *m, size_t i,
+			const struct gp_trace_record *r, uint32_t ev)
 {
-	uint32_t slot = b->map.slot[i];
+	uint32_t slot = m->slot[i];
 	struct replay_op op = { .kind = RO_FREE, .slot = slot, .thread = r->thread,
-				.event = ev, .addr = b->map.key[i],
+				.event = ev, .addr = m->key[i],
 				.size = b->p->slot_size[slot] };
 
-	map_del(&b->map, i);
+	map_del(m, i);
 	b->live -= b->p->slot_size[slot];
 	b->p->nfrees++;
 	return push_op(b, op);
+}
+
+static int emit_free(struct builder *b, size_t i, const struct gp_trace_record *r, uint32_t ev)
+{
+	return emit_free_in(b, &b->map, i, r, ev);
+}
+
+/* The live block at @addr makes way for a new one (see struct builder). */
+static int displace(struct builder *b, size_t i, const struct gp_trace_record *r, uint32_t ev)
+{
+	size_t d = map_find(&b->displaced, b->map.key[i]);
+	uint32_t slot = b->map.slot[i];
+	uint64_t addr = b->map.key[i];
+
+	b->p->reused_live++;
+	if (d != SIZE_MAX && emit_free_in(b, &b->displaced, d, r, ev))	/* a third: give up on the oldest */
+		return -1;
+	map_del(&b->map, i);
+	return map_put(&b->displaced, addr, slot);
 }
 
 /* A successful allocation of @size at recorded @addr. */
@@ -165,11 +192,8 @@ static int emit_alloc(struct builder *b, const struct gp_trace_record *r, uint64
 				.align_log2 = (uint16_t)(align > 1 ? log2_of(align) : 0) };
 	size_t old = map_find(&b->map, addr);
 
-	if (old != SIZE_MAX) {	/* the log's order put this before the old block's free */
-		p->reused_live++;
-		if (emit_free(b, old, r, ev))
-			return -1;
-	}
+	if (old != SIZE_MAX && displace(b, old, r, ev))
+		return -1;
 	if (p->nslots == b->cap_slots) {
 		size_t cap = b->cap_slots ? 2 * b->cap_slots : 4096;
 		void *s = realloc(p->slot_size, cap * sizeof(*p->slot_size));
@@ -221,9 +245,22 @@ static int on_free(struct builder *b, const struct gp_trace_record *r, uint32_t 
 	return emit_free(b, i, r, ev);
 }
 
+/* The block a REALLOC of @addr gives up: a displaced one first. */
+static struct addr_map *realloc_source(struct builder *b, uint64_t addr, size_t *i)
+{
+	if (!addr)
+		return NULL;
+	*i = map_find(&b->displaced, addr);
+	if (*i != SIZE_MAX)
+		return &b->displaced;
+	*i = map_find(&b->map, addr);
+	return *i != SIZE_MAX ? &b->map : NULL;
+}
+
 static int on_realloc(struct builder *b, const struct gp_trace_record *r, uint32_t ev)
 {
-	size_t old = r->aux ? map_find(&b->map, r->aux) : SIZE_MAX;
+	struct addr_map *m;
+	size_t old;
 
 	b->p->nreallocs++;
 	if (r->result != GP_TRES_OK) {	/* the old block stays as it was */
@@ -231,14 +268,15 @@ static int on_realloc(struct builder *b, const struct gp_trace_record *r, uint32
 		b->p->skipped++;
 		return 0;
 	}
-	if (r->aux && old == SIZE_MAX)
+	m = realloc_source(b, r->aux, &old);
+	if (r->aux && !m)
 		b->p->unmatched_frees++;
 	/* the new block first, then the old one goes: both live for a moment */
 	if (r->addr && r->addr != r->aux && emit_alloc(b, r, r->addr, r->size, 0, ev))
 		return -1;
-	if (old != SIZE_MAX) {
-		old = map_find(&b->map, r->aux);	/* emit_alloc may have moved it */
-		if (emit_free(b, old, r, ev))
+	if (m) {
+		m = realloc_source(b, r->aux, &old);	/* emit_alloc may have moved it */
+		if (m && emit_free_in(b, m, old, r, ev))
 			return -1;
 	}
 	if (r->addr && r->addr == r->aux)	/* resized in place: a new allocation */
@@ -290,14 +328,18 @@ int replay_prog_build(const struct gp_trace *t, struct replay_prog *p, char *err
 			snprintf(err, errlen, "no memory for the replay program (%zu records)", t->n);
 			free(b.map.key);
 			free(b.map.slot);
+			free(b.displaced.key);
+			free(b.displaced.slot);
 			replay_prog_free(p);
 			return -1;
 		}
 	}
 	p->end_live_bytes = b.live;
-	p->end_live_count = (uint32_t)b.map.used;
+	p->end_live_count = (uint32_t)(b.map.used + b.displaced.used);
 	free(b.map.key);
 	free(b.map.slot);
+	free(b.displaced.key);
+	free(b.displaced.slot);
 	return 0;
 }
 
