@@ -214,6 +214,13 @@ static void test_bad_header_fields(void **state)
 	h.source = 9;
 	write_with_header(&h, 2);
 	expect_refused("unknown trace source 9");
+
+	gp_trace_header_init(&h, GP_TRACE_SRC_POOL, 64, 0, "x");
+	write_with_header(&h, 2);
+	expect_refused("pool granule order 64 out of range");
+	gp_trace_header_init(&h, GP_TRACE_SRC_POOL, -1, 0, "x");
+	write_with_header(&h, 2);
+	expect_refused("pool granule order -1 out of range");
 }
 
 static void test_bad_record(void **state)

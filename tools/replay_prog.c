@@ -306,6 +306,10 @@ static int on_record(struct builder *b, const struct gp_trace_record *r, uint32_
 		return on_realloc(b, r, ev);
 	case GP_TR_ADD:
 	case GP_TR_IMPORT:
+		if (!b->p->pool_source) {	/* a malloc trace has no chunks: not replayed */
+			b->p->skipped++;
+			return 0;
+		}
 		if (r->result != GP_TRES_OK)
 			return 0;
 		op.kind = RO_CHUNK;

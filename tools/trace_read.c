@@ -100,6 +100,10 @@ static int check_header(const char *path, const struct gp_trace_header *h,
 	if (h->source != GP_TRACE_SRC_POOL && h->source != GP_TRACE_SRC_MALLOC)
 		return fail(err, errlen, "%s: unknown trace source %u (1 pool, 2 malloc)",
 			    path, h->source);
+	/* a pool's granule order, as gen_pool_create accepts it; malloc traces say -1 */
+	if (h->source == GP_TRACE_SRC_POOL && (h->min_alloc_order < 0 || h->min_alloc_order > 63))
+		return fail(err, errlen, "%s: pool granule order %d out of range (0 to 63)",
+			    path, h->min_alloc_order);
 	return 0;
 }
 

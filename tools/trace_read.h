@@ -31,7 +31,7 @@ struct gp_trace {
  *
  * Refuses a missing or unreadable file, an empty file, a truncated header,
  * a foreign magic, a wrong version, header or record size, an unknown
- * source, and a record whose type is unknown (named by its position in the
+ * source, a pool log whose granule order is not 0..63, and a record whose type is unknown (named by its position in the
  * file). A cut-off last record is dropped and counted in partial_bytes.
  *
  * Return: 0, or -1 with @err set.

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """bench/traces/make_readme.py GENPOOL DIR: write DIR/README.md from
 `genpool info` of every DIR/*.trace.xz (events, threads, peak live bytes,
-size histogram). Generated: never edit the README by hand."""
+size histogram), and DIR/cc1-map.png, `genpool map` of the compiler's trace
+at its peak (the picture in the top-level README). Generated: never edit
+either by hand."""
 import lzma
 import os
 import re
@@ -20,13 +22,17 @@ ABOUT = {
 }
 
 
-def info(genpool, path):
+def run(genpool, path, args):
+    """`genpool ARGS... TRACE` on the decompressed trace; its stdout."""
     with lzma.open(path) as f, tempfile.NamedTemporaryFile(suffix=".trace") as t:
         t.write(f.read())
         t.flush()
-        out = subprocess.run([genpool, "info", "--leaks", "0", t.name], check=True,
-                             capture_output=True, text=True).stdout
-    return out
+        return subprocess.run([genpool] + args + [t.name], check=True,
+                              capture_output=True, text=True).stdout
+
+
+def info(genpool, path):
+    return run(genpool, path, ["info", "--leaks", "0"])
 
 
 def field(out, name):
@@ -55,6 +61,10 @@ def main():
         hist = out[out.index("size histogram"):out.index("leaks:")].rstrip()
         details += ["", "## %s" % name, "", "```", hist, "```"]
     open(os.path.join(d, "README.md"), "w").write("\n".join(lines + details) + "\n")
+    if "cc1.trace.xz" in traces:
+        run(genpool, os.path.join(d, "cc1.trace.xz"),
+            ["map", "--peak", "--width", "900", "--height", "560", "-o",
+             os.path.join(d, "cc1-map.png")])
 
 
 if __name__ == "__main__":
