@@ -6,13 +6,17 @@
  * hand some blocks to the next thread to free (through a mutex-protected
  * mailbox), and leave a known number live at exit. Recorded with
  * `genpool record`, its trace must replay on several threads to the
- * recorded final occupancy.
+ * recorded final occupancy. "mt_alloc fork" forks once the threads are
+ * done: the child allocates 40 blocks, frees 20 and exits, so that its own
+ * trace file (numbered from thread 1) can be checked.
  */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define NTHREADS 4
 #define ROUNDS 3000
@@ -89,7 +93,22 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+/* The forked child's work: 40 allocations, 20 frees, exit (destructors run). */
+static void child(void)
+{
+	static char *p[40];
+
+	for (int i = 0; i < 40; i++)
+		p[i] = malloc(32 + (size_t)i * 8);
+	for (int i = 0; i < 40; i += 2)
+		free(p[i]);
+	for (int i = 1; i < 40; i += 2)
+		if (p[i])
+			p[i][0] = 1;
+	exit(0);
+}
+
+int main(int argc, char **argv)
 {
 	pthread_t t[NTHREADS];
 
@@ -106,5 +125,16 @@ int main(void)
 		for (int k = 0; k < KEEP; k++)
 			live += kept[i][k] && kept[i][k][0] == (char)k;
 	printf("%d blocks left live\n", live);
+	if (argc > 1 && !strcmp(argv[1], "fork")) {
+		int st;
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0)
+			child();
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+			return 1;
+	}
 	return 0;
 }

@@ -67,6 +67,22 @@ for n in 1 2 4; do
   done
 done
 
+# --- fork and exec: every process its own valid trace ---
+expect 0 "record a forking program" -- "$G" record -o "$T/fork.trace" -- "$MT" fork
+grep -q 'and 1 more processes' "$T/err" || fail "fork: $(cat "$T/err")"
+for f in "$T"/fork.trace.*; do
+  expect 0 "info of the forked child" -- "$G" info "$f"
+  grep -q 'threads:   1$' "$T/out" || fail "child threads: $(grep threads: "$T/out")"
+  grep -q '(40 allocations, 20 frees' "$T/out" || fail "child events: $(grep events: "$T/out")"
+done
+expect 0 "record sh running two programs" -- "$G" record -o "$T/sh.trace" -- \
+  sh -c "sort '$T/in.txt' >/dev/null; sort '$T/in.txt' >/dev/null"
+n=0
+for f in "$T"/sh.trace.*; do
+  "$G" info "$f" | grep -q 'malloc trace of "sort"' && n=$((n + 1))
+done
+[ "$n" -eq 2 ] || fail "sh: $n sort traces, expected 2"
+
 # --- a pool event log: chunks from its ADD records ---
 "$MK" pool "$T/pool.trace" || fail "mk_trace pool"
 expect 0 "info pool log" -- "$G" info "$T/pool.trace"
