@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "replay.h"
 
 #define NO_SLOT UINT32_MAX
@@ -118,7 +119,7 @@ static void map_del(struct addr_map *m, size_t i)
 struct builder {
 	struct replay_prog *p;
 	struct addr_map map, displaced;
-	size_t cap_ops, cap_slots;
+	size_t cap_ops, cap_size, cap_event;
 	uint64_t live;
 };
 
@@ -126,15 +127,8 @@ static int push_op(struct builder *b, struct replay_op op)
 {
 	struct replay_prog *p = b->p;
 
-	if (p->nops == b->cap_ops) {
-		size_t cap = b->cap_ops ? 2 * b->cap_ops : 4096;
-		void *n = realloc(p->op, cap * sizeof(*p->op));
-
-		if (!n)
-			return -1;
-		p->op = n;
-		b->cap_ops = cap;
-	}
+	if (grow(&p->op, &b->cap_ops, p->nops + 1, sizeof(*p->op)))
+		return -1;
 	p->op[p->nops++] = op;
 	return 0;
 }
@@ -194,19 +188,9 @@ static int emit_alloc(struct builder *b, const struct gp_trace_record *r, uint64
 
 	if (old != SIZE_MAX && displace(b, old, r, ev))
 		return -1;
-	if (p->nslots == b->cap_slots) {
-		size_t cap = b->cap_slots ? 2 * b->cap_slots : 4096;
-		void *s = realloc(p->slot_size, cap * sizeof(*p->slot_size));
-
-		if (!s)
-			return -1;
-		p->slot_size = s;
-		s = realloc(p->slot_event, cap * sizeof(*p->slot_event));
-		if (!s)
-			return -1;
-		p->slot_event = s;
-		b->cap_slots = cap;
-	}
+	if (grow(&p->slot_size, &b->cap_size, p->nslots + 1, sizeof(*p->slot_size)) ||
+	    grow(&p->slot_event, &b->cap_event, p->nslots + 1, sizeof(*p->slot_event)))
+		return -1;
 	p->slot_size[p->nslots] = size;
 	p->slot_event[p->nslots] = ev;
 	if (map_put(&b->map, addr, p->nslots++) || push_op(b, op))

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "trace_csv.h"
 
 #define CSV_HEADER "Thread,Time,Action,Pointer,Size"
@@ -57,15 +58,8 @@ static uint32_t thread_of(struct csv_state *s, unsigned long long id, uint32_t *
 		if (s->thr[i].id == id)
 			break;
 	if (i == s->nthr) {
-		if (s->nthr == s->capthr) {
-			size_t cap = s->capthr ? 2 * s->capthr : 16;
-			void *p = realloc(s->thr, cap * sizeof(*s->thr));
-
-			if (!p)
-				return 0;
-			s->thr = p;
-			s->capthr = cap;
-		}
+		if (grow(&s->thr, &s->capthr, s->nthr + 1, sizeof(*s->thr)))
+			return 0;
 		s->thr[s->nthr++] = (struct csv_thread){ .id = id };
 	}
 	*tseq = s->thr[i].count++;
@@ -184,15 +178,8 @@ static int parse_line(struct csv_state *s, char *line, struct gp_trace_record *r
 
 static int push(struct gp_trace *t, struct csv_state *s, const struct gp_trace_record *r)
 {
-	if (t->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 1024;
-		void *p = realloc(t->rec, cap * sizeof(*t->rec));
-
-		if (!p)
-			return -1;
-		t->rec = p;
-		s->cap = cap;
-	}
+	if (grow(&t->rec, &s->cap, t->n + 1, sizeof(*t->rec)))
+		return -1;
 	t->rec[t->n++] = *r;
 	return 0;
 }
