@@ -354,9 +354,15 @@ static void draw_chunk_marks(cairo_t *cr, const struct layout *l, const struct m
 	}
 }
 
-static void draw_text(cairo_t *cr, double x, double y, double size, const char *s)
+/* @s at (@x, @y) in @size points, smaller if it would pass @maxw pixels. */
+static void draw_text(cairo_t *cr, double x, double y, double size, double maxw, const char *s)
 {
+	cairo_text_extents_t e;
+
 	cairo_set_font_size(cr, size);
+	cairo_text_extents(cr, s, &e);
+	if (e.x_advance > maxw)
+		cairo_set_font_size(cr, 0.97 * size * maxw / e.x_advance);	/* hinting: not quite linear */
 	cairo_move_to(cr, x, y);
 	cairo_show_text(cr, s);
 }
@@ -377,7 +383,7 @@ static void draw_title(cairo_t *cr, const char *log, const struct gp_trace *t,
 		snprintf(line, sizeof(line), "genpool map of %s: after event %u of %zu",
 			 base ? base + 1 : log, m->event, t->n);
 	cairo_set_source_rgb(cr, 0, 0, 0);
-	draw_text(cr, MARGIN, 20, 15, line);
+	draw_text(cr, MARGIN, 20, 15, (double)o->width - 2 * MARGIN, line);
 	snprintf(line, sizeof(line), "%s%s; %d B granules, %zu chunk%s; %s used of %s (%.1f %%), "
 		 "fragmentation %.1f %%; a cell is %" PRIu64 " granule%s",
 		 p->pool_source ? "the log's own addresses" : "replayed, ", p->pool_source ? "" : algo,
@@ -387,38 +393,66 @@ static void draw_title(cairo_t *cr, const char *log, const struct gp_trace *t,
 		 human_bytes(m->total_granules << m->s.order, tot, sizeof(tot)),
 		 m->total_granules ? 100.0 * (double)m->used_granules / (double)m->total_granules : 0,
 		 100.0 * shadow_fragmentation(&m->s), l->per_cell, l->per_cell == 1 ? "" : "s");
-	draw_text(cr, MARGIN, 40, 11, line);
+	draw_text(cr, MARGIN, 40, 11, (double)o->width - 2 * MARGIN, line);
 }
 
-static void swatch(cairo_t *cr, double x, double y, const double rgb[3], const char *label)
-{
-	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-	cairo_rectangle(cr, x, y - 10, 12, 12);
-	cairo_fill(cr);
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	draw_text(cr, x + 16, y, 11, label);
-}
+struct legend_item {
+	double rgb[3];
+	const char *label;
+};
 
-static void draw_legend(cairo_t *cr, const struct map_opts *o)
+/* The legend's items for the chosen colouring; returns how many. */
+static int legend_items(const struct map_opts *o, struct legend_item *it)
 {
-	double y = (double)o->height - LEGEND_H / 2.0 + 4, x = MARGIN, step;
-	static const double black[3] = { 0.1, 0.1, 0.1 };
+	int n = 0;
 
-	swatch(cr, x, y, free_rgb, "free");
-	x += 60;
+	it[n++] = (struct legend_item){ { free_rgb[0], free_rgb[1], free_rgb[2] }, "free" };
 	if (o->age) {
 		for (int i = 0; i <= 4; i++) {
-			double f = i / 4.0, rgb[3] = { 0.99 - 0.89 * f, 0.85 - 0.65 * f, 0.20 + 0.35 * f };
+			double f = i / 4.0;
 
-			swatch(cr, x, y, rgb, i == 0 ? "newest" : i == 4 ? "oldest" : "");
-			x += i == 0 || i == 4 ? 70 : 20;
+			it[n++] = (struct legend_item){ { 0.99 - 0.89 * f, 0.85 - 0.65 * f,
+							 0.20 + 0.35 * f },
+							i == 0 ? "newest" : i == 4 ? "oldest" : "" };
 		}
 	} else {
-		step = ((double)o->width - 2 * MARGIN - 180) / NCLASS;
-		for (int c = 0; c < NCLASS; c++, x += step)
-			swatch(cr, x, y, class_rgb[c], class_name[c]);
+		for (int c = 0; c < NCLASS; c++)
+			it[n++] = (struct legend_item){ { class_rgb[c][0], class_rgb[c][1],
+							 class_rgb[c][2] }, class_name[c] };
 	}
-	swatch(cr, (double)o->width - MARGIN - 110, y, black, "chunk start");
+	it[n++] = (struct legend_item){ { 0.1, 0.1, 0.1 }, "chunk start" };
+	return n;
+}
+
+/* Swatches and labels in one row, the font shrunk until the row fits. */
+static void draw_legend(cairo_t *cr, const struct map_opts *o)
+{
+	struct legend_item it[NCLASS + 8];
+	double y = (double)o->height - LEGEND_H / 2.0 + 4, x = MARGIN, size = 11, total = 0;
+	double avail = (double)o->width - 2 * MARGIN;
+	cairo_text_extents_t e;
+	int n = legend_items(o, it);
+
+	cairo_set_font_size(cr, size);
+	for (int i = 0; i < n; i++) {
+		cairo_text_extents(cr, it[i].label, &e);
+		total += 16 + e.x_advance + 14;
+	}
+	if (total > avail)
+		size *= avail / total;
+	cairo_set_font_size(cr, size);
+	for (int i = 0; i < n; i++) {
+		double box = size + 1;
+
+		cairo_set_source_rgb(cr, it[i].rgb[0], it[i].rgb[1], it[i].rgb[2]);
+		cairo_rectangle(cr, x, y - box + 2, box, box);
+		cairo_fill(cr);
+		cairo_set_source_rgb(cr, 0, 0, 0);
+		cairo_text_extents(cr, it[i].label, &e);
+		cairo_move_to(cr, x + box + 4, y);
+		cairo_show_text(cr, it[i].label);
+		x += (16 + e.x_advance + 14) * size / 11;
+	}
 }
 
 static int draw(const char *log, const struct gp_trace *t, const struct replay_prog *p,
