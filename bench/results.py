@@ -3,7 +3,8 @@
 """results.py - merge Google Benchmark JSON files from bench/gbench into one
 results file, derive the ratio tables, and print the headline table.
 
-usage: results.py --out FILE [--markdown MD] [--mode M] [--cmd STR] RUN.json [RUN.json ...]
+usage: results.py --out FILE [--markdown MD] [--mode M] [--cmd STR] [--replay REPLAY.json]
+                  RUN.json [RUN.json ...]
        results.py --print FILE          (print the tables of a results file)
        results.py --markdown - FILE     (the headline tables as Markdown, for the README)
 
@@ -23,6 +24,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from targets_freerun import freerun_targets  # noqa: E402  (issue 10's rows)
+import replay_results as RR  # the real-trace replay benchmark (bench/replay_bench)
 
 SCHEMA = "genpool-bench/1"
 BASE = "genpool_lf"
@@ -526,6 +528,7 @@ def print_tables(res, out=sys.stdout):
     print_search(res, out)
     print_frag(res, out)
     print_engine(res, out)
+    RR.print_table(res.get("replay"), out)
     print_targets(res, out)
     for n in res.get("notes", []):
         print(f"note: {n}", file=out)
@@ -570,6 +573,10 @@ def markdown(res):
                 cells.append(cell + (f" (f {fail:.0%})" if fail and ns is not None else ""))
             lines.append(f"| {e['alloc']} | {e['fill']} % | {e['gran']} | " + " | ".join(cells)
                          + f" | {fmt_ratio(e.get('cost_ratio_largest_over_smallest'))} |")
+    rmd = RR.markdown(res.get("replay"))
+    if rmd:
+        lines += ["", "Real-trace replay (bench/traces/), ns per op, one thread, recorded order:",
+                  "", rmd]
     tmd = targets_markdown(res)
     if tmd:
         lines += ["", "Targets of issue 5 (Scalable engine), each a ratio of two benchmarks of "
@@ -634,6 +641,9 @@ def merge(args):
     }
     res["targets"] = targets(rows, res["search_scaling"], res["meta"])
     res["targets"] += freerun_targets(rows, res["search_scaling"])
+    if args.replay:
+        res["replay"] = RR.load(args.replay)
+        res["targets"] += RR.targets(res["replay"], _target)
     res = {k: res[k] for k in list(res) if k != "gbench"} | {"gbench": res["gbench"]}
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
@@ -652,6 +662,7 @@ def main():
     ap.add_argument("--cmd", default="")
     ap.add_argument("--print", dest="show")
     ap.add_argument("--markdown")
+    ap.add_argument("--replay", help="bench/replay_bench's JSON, merged as 'replay'")
     ap.add_argument("runs", nargs="*")
     args = ap.parse_args()
     if args.show:
@@ -664,8 +675,8 @@ def main():
         with open(args.runs[0]) as f:
             sys.stdout.write(markdown(json.load(f)))
         return
-    if not args.out or not args.runs:
-        ap.error("--out and at least one Google Benchmark JSON file are needed")
+    if not args.out or not (args.runs or args.replay):
+        ap.error("--out and at least one Google Benchmark JSON file (or --replay) are needed")
     merge(args)
 
 

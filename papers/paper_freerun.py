@@ -7,7 +7,7 @@ import os
 
 LF, PREV, KFIT, SC, TC = "genpool_lf", "genpool_lf_prev", "genpool_kfit", "genpool_sc", "genpool_tc"
 IDS = ("far-scale", "far-kfit", "fail16", "churn-ff", "churn-sc", "oversub", "chunks-alloc",
-       "hot-prev", "search-prev", "trace-64", "trace-16", "trace-clean")
+       "hot-prev", "search-prev", "replay-64", "replay-16", "replay-clean")
 CHURN = (LF, SC, TC, "memkind", "jemalloc")
 
 
