@@ -166,19 +166,29 @@ unsigned long gp_bitmap_weight(const unsigned long *map, unsigned long size)
 
 /*
  * Bitmap word @word of @sum went from @was to @now: sync the "full" bits if
- * its fullness changed, and the free-run nodes above it (runs.c, U1).
+ * its fullness changed. True when the free-run nodes above it may have to
+ * change too (runs.c, U1): the caller syncs them once its whole claim or
+ * release is done (note_runs), as one sync after the last change covers
+ * every change before it.
  */
-static void note_word(struct gp_summary *sum, unsigned long word, unsigned long was,
+static bool note_word(struct gp_summary *sum, unsigned long word, unsigned long was,
 		      unsigned long now)
 {
 	if (!sum)
-		return;
+		return false;
 	if (gp_sum_word_full(sum, word, now) != gp_sum_word_full(sum, word, was))
 		gp_sum_sync(sum, word);
-	if (GP_MUTANT(GP_MUT_RUN_STALE_RELEASE) && (was & now) == now)
+	return sum->runs.top && !gp_runs_word_same(was, now);
+}
+
+/* Sync the free-run nodes over words [first, last] of @sum, if @dirty. */
+static void note_runs(struct gp_summary *sum, unsigned long first, unsigned long last,
+		      bool dirty)
+{
+	if (!dirty)
 		return;
-	if (sum->runs.top)
-		gp_runs_sync(&sum->runs, word);
+	for (unsigned long g = first / GP_RUN_L1_WORDS; g <= last / GP_RUN_L1_WORDS; g++)
+		gp_runs_sync(&sum->runs, g * GP_RUN_L1_WORDS);
 }
 
 /* Set @mask in *w if none of it is set; *now = the new value. I1. */
@@ -222,12 +232,16 @@ static void undo_claim(unsigned long *map, struct gp_summary *sum, unsigned long
 {
 	unsigned long pos = start, word, mask, old;
 
+	bool dirty = false;
+
 	while (span_next(&pos, upto, &word, &mask)) {
 		/* these bits were ours alone and guarded no data: seq_cst
 		 * only for the free-run upkeep (runs.c, U1) */
 		old = gp_atomic_fetch_and_seq_cst(&map[word], ~mask);
-		note_word(sum, word, old, old & ~mask);
+		dirty |= note_word(sum, word, old, old & ~mask);
 	}
+	if (upto > start)
+		note_runs(sum, start / GP_BITS_PER_LONG, (upto - 1) / GP_BITS_PER_LONG, dirty);
 }
 
 /*
@@ -242,27 +256,35 @@ static void undo_release(unsigned long *map, struct gp_summary *sum, unsigned lo
 {
 	unsigned long pos = start, word, mask, old;
 
+	bool dirty = false;
+
 	while (span_next(&pos, upto, &word, &mask)) {
 		/* seq_cst: for the free-run upkeep (runs.c, U1) */
 		old = gp_atomic_fetch_or_seq_cst(&map[word], mask);
-		note_word(sum, word, old, old | mask);
+		dirty |= note_word(sum, word, old, old | mask);
 	}
+	if (upto > start)
+		note_runs(sum, start / GP_BITS_PER_LONG, (upto - 1) / GP_BITS_PER_LONG, dirty);
 }
 
 static int claim_ll(unsigned long *map, struct gp_summary *sum, unsigned long start,
 		    unsigned long nr)
 {
 	unsigned long pos = start, word, mask, now;
+	bool dirty = false;
 
 	while (span_next(&pos, start + nr, &word, &mask)) {
 		if (!claim_word(&map[word], mask, &now)) {
+			/* the rollback syncs what it restores (a word whose
+			 * runs our bits changed changes back) */
 			if (!GP_MUTANT(GP_MUT_NO_ROLLBACK))
 				undo_claim(map, sum, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
-		note_word(sum, word, now & ~mask, now);
+		dirty |= note_word(sum, word, now & ~mask, now);
 		GP_TESTPOINT_IF(pos < start + nr, GP_TP_CLAIM_BETWEEN_WORDS);
 	}
+	note_runs(sum, start / GP_BITS_PER_LONG, (start + nr - 1) / GP_BITS_PER_LONG, dirty);
 	return 0;
 }
 
@@ -270,6 +292,7 @@ static int release_ll(unsigned long *map, struct gp_summary *sum, unsigned long 
 		      unsigned long nr)
 {
 	unsigned long pos = start, word, mask, was;
+	bool dirty = false;
 
 	if (!gp_bitmap_range_set(map, start, nr))
 		return -EBUSY;
@@ -278,8 +301,11 @@ static int release_ll(unsigned long *map, struct gp_summary *sum, unsigned long 
 			undo_release(map, sum, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
-		note_word(sum, word, was, was & ~mask);
+		dirty |= note_word(sum, word, was, was & ~mask);
 	}
+	/* the mutant: a release that leaves the free-run nodes stale */
+	note_runs(sum, start / GP_BITS_PER_LONG, (start + nr - 1) / GP_BITS_PER_LONG,
+		  dirty && !GP_MUTANT(GP_MUT_RUN_STALE_RELEASE));
 	return 0;
 }
 
@@ -295,12 +321,15 @@ static int flip_locked(unsigned long *map, struct gp_summary *sum, unsigned long
 	while (span_next(&pos, start + nr, &word, &mask))
 		if ((map[word] & mask) != (set ? 0 : mask))
 			return -EBUSY;
+	bool dirty = false;
+
 	pos = start;
 	while (span_next(&pos, start + nr, &word, &mask)) {
 		old = map[word];
 		map[word] = old ^ mask;
-		note_word(sum, word, old, old ^ mask);
+		dirty |= note_word(sum, word, old, old ^ mask);
 	}
+	note_runs(sum, start / GP_BITS_PER_LONG, (start + nr - 1) / GP_BITS_PER_LONG, dirty);
 	return 0;
 }
 

@@ -87,6 +87,14 @@ void gp_runs_init(struct gp_runs *r, const unsigned long *bitmap, unsigned long 
 void gp_runs_attach_slot(struct gp_runs *r, uint32_t *slot, uint32_t *group,
 			 const uint32_t *group_slots);
 
+/*
+ * Does a bitmap word that went from @was to @now enter F exactly as
+ * before (same first and last busy bit, same longest run between)? Then
+ * no node above it can change, and the change needs no sync: F sees a
+ * word only through those three numbers.
+ */
+bool gp_runs_word_same(unsigned long was, unsigned long now);
+
 /* Bitmap word @w changed: bring the nodes above it in line (runs.c, U1). */
 void gp_runs_sync(struct gp_runs *r, unsigned long w);
 
