@@ -231,6 +231,23 @@ static void fold_word(struct fold *f, unsigned long v)
 	f->run = BPL - 1 - hi;
 }
 
+bool gp_runs_word_same(unsigned long was, unsigned long now)
+{
+	unsigned long lo, hi;
+
+	if (!was || !now)
+		return was == now;
+	lo = (unsigned long)__builtin_ctzl(was);
+	hi = BPL - 1 - (unsigned long)__builtin_clzl(was);
+	if (lo != (unsigned long)__builtin_ctzl(now) ||
+	    hi != BPL - 1 - (unsigned long)__builtin_clzl(now))
+		return false;
+	/* same first and last busy bit: only the runs strictly between count */
+	was = ~was & ((1UL << hi) - 1) & ~((2UL << lo) - 1);
+	now = ~now & ((1UL << hi) - 1) & ~((2UL << lo) - 1);
+	return (was ? longest_ones(was) : 0) == (now ? longest_ones(now) : 0);
+}
+
 /* A node's children as read for one evaluation of F. */
 struct snap {
 	uint64_t c[GP_RUN_FANOUT];
