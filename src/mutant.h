@@ -28,5 +28,9 @@
 #define GP_MUT_TC_KEEP_PREV 9    /* returning a thread cache forgets its previous magazines */
 #define GP_MUT_SCALABLE_ONLY_HINT 10 /* scalable fit gives up after its own region */
 #define GP_MUT_INDEX_LT 11       /* the index search takes start < addr for start <= addr */
+/* lifecycle (remove.c, source.c): 20-29 */
+#define GP_MUT_REMOVE_NO_GRACE 20 /* removal frees the chunk without waiting for readers */
+#define GP_MUT_REMOVE_NO_CLOSE 21 /* removal checks the chunk is free instead of closing it */
+#define GP_MUT_IMPORT_TWICE 22    /* a thread that waited for a peer's import imports again */
 
 #endif /* GP_MUTANT_H */

@@ -9,7 +9,8 @@
  *
  * The default algorithm is an immutable {algo, data} pair published as one
  * pointer, so a reader never sees one half of an update. The chunk index is
- * replaced the same way on every add. A replaced object is freed after a
+ * replaced the same way on every add and removal; a removed chunk is
+ * retired on pool->gone the same way (gen_pool_remove_chunk, remove.c). A replaced object is freed after a
  * grace period; when the replacing call runs inside a read section (e.g. a
  * for_each_chunk callback) it cannot wait for one, so the object is kept on
  * pool->retired until a later replacement or destroy.
@@ -89,6 +90,7 @@ struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned in
 		errno = ENOMEM;
 		return NULL;
 	}
+	gp_life_init(pool);
 	return pool;
 }
 
@@ -134,19 +136,39 @@ void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old)
 	pool->retired = old;
 }
 
+void gp_pool_retire_chunk_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
+{
+	chunk->gone_next = pool->gone;
+	pool->gone = chunk;
+}
+
+static void free_gone(struct gen_pool_chunk *c)
+{
+	struct gen_pool_chunk *next;
+
+	for (; c; c = next) {
+		next = c->gone_next;
+		gp_chunk_free(c);
+	}
+}
+
 void gp_pool_reclaim(struct gen_pool *pool)
 {
 	struct gp_retired *list;
+	struct gen_pool_chunk *gone;
 
 	if (gp_rcu_read_ongoing())
 		return; /* cannot wait for readers from inside a reader */
 	gp_pool_lock(pool);
 	list = pool->retired;
 	pool->retired = NULL;
+	gone = pool->gone;
+	pool->gone = NULL;
 	gp_pool_unlock(pool);
-	if (list) {
+	if (list || gone) {
 		gp_rcu_synchronize();
 		free_retired(list);
+		free_gone(gone);
 	}
 }
 
@@ -155,6 +177,8 @@ void gp_pool_free_all(struct gen_pool *pool)
 {
 	struct gen_pool_chunk *c, *next;
 
+	gp_life_fini(pool); /* imports go back to their sources first */
+	free_gone(pool->gone);
 	for (c = pool->chunks; c; c = next) {
 		next = c->next;
 		gp_chunk_free(c);
@@ -201,49 +225,49 @@ static const char *bad_range(const struct gen_pool *pool, unsigned long addr, si
 	return NULL;
 }
 
-int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
-		       int nid, void *owner)
+int gp_pool_add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
+		      int nid, void *owner, const struct gp_chunk_import *imp, const char *caller)
 {
 	struct gen_pool_chunk *chunk, *other;
-	struct gp_chunk_index *index;
 	unsigned long nbits;
 	const char *why;
 	int err;
 
-	if (!pool)
-		return GP_REFUSE(EINVAL, "pool is NULL");
 	why = bad_range(pool, addr, size, &nbits);
 	if (why)
-		return GP_REFUSE(EINVAL, "[0x%lx + %zu): %s", addr, size, why);
+		return gp_refuse(EINVAL, caller, "[0x%lx + %zu): %s", addr, size, why);
 	if (gp_meta_check_nid(nid))
-		return GP_REFUSE(EINVAL, "NUMA node %d does not exist", nid);
+		return gp_refuse(EINVAL, caller, "NUMA node %d does not exist", nid);
 	chunk = gp_chunk_new(pool, addr, phys, nbits, nid, owner);
 	if (!chunk)
 		return -ENOMEM;
+	if (imp)
+		chunk->import = *imp;
 
+	gp_fork_enter(); /* the grace period below: see fork.c */
 	gp_pool_lock(pool);
 	other = gp_chunk_overlap_locked(pool, chunk->start_addr, chunk->end_addr);
-	index = other ? NULL : gp_index_with_locked(pool, chunk);
-	if (index) {
-		if (pool->index)
-			gp_pool_retire_locked(pool, &pool->index->retired);
-		/* release: pairs with the acquire in gp_index_find_rcu */
-		gp_atomic_store_release(&pool->index, index);
-		gp_chunk_publish_locked(pool, chunk);
-	}
+	err = other ? -EEXIST : gp_chunk_publish_locked(pool, chunk);
 	gp_pool_unlock(pool);
-	if (index) {
+	if (!err)
 		gp_pool_reclaim(pool);
+	gp_fork_leave();
+	if (!err)
 		return 0;
-	}
 	if (other)
-		err = GP_REFUSE(EEXIST, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
+		err = gp_refuse(EEXIST, caller, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
 				chunk->start_addr, chunk->end_addr, other->start_addr,
 				other->end_addr);
-	else
-		err = -ENOMEM;
 	gp_chunk_free(chunk);
 	return err;
+}
+
+int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
+		       int nid, void *owner)
+{
+	if (!pool)
+		return GP_REFUSE(EINVAL, "pool is NULL");
+	return gp_pool_add_chunk(pool, addr, phys, size, nid, owner, NULL, __func__);
 }
 
 int gen_pool_add_virt(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
@@ -287,6 +311,7 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	pair->algo = algo;
 	pair->data = data;
 
+	gp_fork_enter(); /* the grace period below: see fork.c */
 	gp_pool_lock(pool);
 	old = pool->algo;
 	/* release: pairs with the acquire in gp_pool_algo_rcu. */
@@ -298,6 +323,7 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	gp_pool_retire_locked(pool, &old->retired);
 	gp_pool_unlock(pool);
 	gp_pool_reclaim(pool);
+	gp_fork_leave();
 }
 
 void gen_pool_for_each_chunk(struct gen_pool *pool,
