@@ -24,6 +24,13 @@
  * pattern: each range's granules carry its tag), and the remover calls
  * gen_pool_shrink in a loop, which unmaps every wholly free import.
  *
+ * The remover stalls at the pause point inside removal (GP_TP_REMOVE_CLOSED:
+ * the chunk closed, not yet unlinked; linked against the 'testpoints'
+ * variant) until the workers have completed STALL_OPS more operations: a
+ * stalled remover must never block allocation elsewhere (progress), and
+ * the closed chunk must take no allocation meanwhile (the window in which
+ * a removal that does not close the chunk is caught).
+ *
  * Exit 0 when clean, 1 on a failure (a fault included), 2 on bad usage.
  * Mutants 20 and 21 (src/mutant.h) must make it fail (suite mutants).
  */
@@ -39,11 +46,12 @@
 #include <unistd.h>
 
 #include "genpool.h"
+#include "testpoint.h"
 
 #define ORDER 6
 #define G (1UL << ORDER)
 #define NSLOTS 8
-#define SLOT_G 512 /* granules per slot: 32 KiB */
+#define SLOT_G 256 /* granules per slot: 16 KiB */
 #define MAX_THREADS 16
 #define LIVE 16
 #define MAX_NR 16
@@ -61,7 +69,10 @@ static struct gen_pool *pool;
 static unsigned int nthreads = 4, flags;
 static double seconds = 1.0;
 static int mode_source, stop, failures;
-static unsigned long removals, busy, shrunk, imports_seen;
+static unsigned long removals, busy, shrunk, imports_seen, stalls;
+static unsigned long ops_total; /* every worker's completed operations; relaxed */
+#define STALL_OPS 300
+#define STALL_DEADLINE 10.0 /* seconds without that progress: blocked */
 static __thread bool expect_refusal;
 
 #define FAIL(...)                                                                           \
@@ -103,6 +114,32 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+ * The remover, stalled inside removal: the others must go on. (Cache pools'
+ * workers may all be busy freeing into their caches; progress is progress.)
+ */
+static void stall_hook(enum gp_testpoint tp)
+{
+	unsigned long start;
+	double deadline;
+
+	if (tp != GP_TP_REMOVE_CLOSED)
+		return;
+	start = __atomic_load_n(&ops_total, __ATOMIC_RELAXED);
+	deadline = now() + STALL_DEADLINE;
+	while (__atomic_load_n(&ops_total, __ATOMIC_RELAXED) - start < STALL_OPS &&
+	       !__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		if (now() > deadline) {
+			FAIL("a remover stalled inside removal blocked the workers: %lu ops in "
+			     "%.0f s", __atomic_load_n(&ops_total, __ATOMIC_RELAXED) - start,
+			     STALL_DEADLINE);
+			return;
+		}
+		usleep(100);
+	}
+	stalls++;
 }
 
 /* ---- slots (remove mode) ---- */
@@ -270,6 +307,7 @@ static void *worker_main(void *arg)
 			give_back(&live[i]);
 			live[i] = live[--n];
 		}
+		__atomic_add_fetch(&ops_total, 1, __ATOMIC_RELAXED);
 	}
 	while (n)
 		give_back(&live[--n]);
@@ -280,9 +318,25 @@ static void *worker_main(void *arg)
 
 /* ---- the remover ---- */
 
+static int newest; /* the slot added last: where first fit allocates; remover only */
+
+/* Is no granule of @s owned in the shadow (at this moment)? */
+static bool slot_idle(const struct slot *s)
+{
+	for (unsigned long i = 0; i < SLOT_G; i++)
+		if (__atomic_load_n(&s->owner[i], __ATOMIC_RELAXED))
+			return false;
+	return true;
+}
+
+/*
+ * Half the time the newest chunk if it is idle: the chunk that allocations
+ * reach first, so a removal that does not keep them out is seen at once.
+ */
 static void remove_one(uint64_t *rng)
 {
-	struct slot *s = &slots[rnd(rng) % NSLOTS];
+	int k = (rnd(rng) % 2 && slot_idle(&slots[newest])) ? newest : (int)(rnd(rng) % NSLOTS);
+	struct slot *s = &slots[k];
 	unsigned long base = s->base;
 	int err;
 
@@ -298,9 +352,8 @@ static void remove_one(uint64_t *rng)
 		return;
 	}
 	removals++;
-	for (unsigned long i = 0; i < SLOT_G; i++)
-		if (__atomic_load_n(&s->owner[i], __ATOMIC_RELAXED))
-			FAIL("chunk 0x%lx removed while granule %lu is owned", base, i);
+	if (!slot_idle(s))
+		FAIL("chunk 0x%lx was removed while a granule of it is owned", base);
 	/* release: pairs with slot_of's acquire */
 	__atomic_store_n(&s->state, GONE, __ATOMIC_RELEASE);
 	munmap((void *)base, SLOT_G * G);
@@ -311,6 +364,7 @@ static void remove_one(uint64_t *rng)
 	if (gen_pool_has_addr(pool, base, G))
 		FAIL("has_addr is true for removed chunk 0x%lx", base);
 	slot_add(s, base);
+	newest = k;
 }
 
 static void *remover_main(void *arg)
@@ -383,6 +437,7 @@ int main(int argc, char **argv)
 	signal(SIGSEGV, on_fault);
 	signal(SIGBUS, on_fault);
 	gen_pool_set_error_handler(on_error, NULL);
+	gp_testpoint_set_hook(stall_hook);
 	pool = gen_pool_create_flags(ORDER, -1, flags);
 	if (mode_source) {
 		src = gen_pool_source_custom(&ops, NULL);
@@ -407,9 +462,10 @@ int main(int argc, char **argv)
 		FAIL("destroy refused");
 	if (src && gen_pool_source_destroy(src))
 		FAIL("source still in use after destroy");
-	printf("genpool_stress_lifecycle: %s, %u threads, %.1f s: %lu removals (%lu busy), "
-	       "%lu imports, %lu shrinks that released: %s\n", mode_source ? "source" : "remove",
-	       nthreads, seconds, removals, busy, imports_seen, shrunk,
+	printf("genpool_stress_lifecycle: %s, %u threads, %.1f s: %lu removals (%lu busy, %lu "
+	       "stalled with progress), %lu imports, %lu shrinks that released: %s\n",
+	       mode_source ? "source" : "remove", nthreads, seconds, removals, busy, stalls,
+	       imports_seen, shrunk,
 	       failures ? "FAILED" : "ok");
 	return failures ? 1 : 0;
 }
