@@ -9,7 +9,9 @@
  *   full-search      search scaling over 64 MiB, 1, 16 and 64 GiB
  *   engine           issue 5's targets beyond the headline: bulk_big (16 GiB
  *                    fill and drain against the kernel-style first fit),
- *                    chunks (free with 1000 chunks vs 1), meta (metadata)
+ *                    chunks (free with 1000 chunks vs 1), meta (metadata);
+ *                    and issue 12's: import (import + shrink of a 2 MiB span),
+ *                    churn (alloc latency while a chunk is removed and re-added)
  *   smoke            a few tiny runs: the test that the benchmark works
  *
  * The search sets are apart because their fixtures take seconds to fill:
@@ -332,6 +334,35 @@ static void set_headline_search(void)
 			for_each_in(g, grans) add_search("memkind", s, f, g, &th_one);
 }
 
+/* Issue 12: import + shrink of one span; allocation latency under chunk churn. */
+static void add_import(const char *a, size_t bytes)
+{
+	struct wl_params p = { .pool_bytes = bytes };
+
+	add(&wl_import, a, p, &th_one, "pool_mib:%zu", bytes / MiB);
+}
+
+static void add_churn(const char *a, unsigned int removal, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 64 * MiB, .granules = 1, .chunks = removal };
+
+	add(&wl_churn, a, p, th, "remove:%u", removal);
+}
+
+static const struct threads th_churn = { 2, { 1, 2 } };
+
+static void set_lifecycle(void)
+{
+	static const char *const pools[] = { "genpool_lf", "genpool_tc" };
+	const char *a;
+
+	for_each_in(a, pools) {
+		add_import(a, 2 * MiB);
+		add_churn(a, 0, &th_churn);
+		add_churn(a, 1, &th_churn);
+	}
+}
+
 /*
  * Issue 5's targets that the headline sets do not hold: the 16 GiB fill
  * and drain against the kernel-style first fit (once per thread count for
@@ -355,6 +386,7 @@ static void set_engine(void)
 		add_meta(a, 64 * MiB);
 		add_meta(a, 64 * GiB);
 	}
+	set_lifecycle();
 }
 
 static void set_smoke(void)
@@ -376,6 +408,8 @@ static void set_smoke(void)
 		add_bulk_big(a, 64 * MiB, 1, &th_smoke);
 		add_chunks(a, 64 * MiB, 16, &th_smoke);
 		add_meta(a, 64 * MiB);
+		add_import(a, 2 * MiB);
+		add_churn(a, 1, &th_smoke);
 	}
 }
 
