@@ -192,7 +192,7 @@ static void property(void **state)
 					      GEN_POOL_THREAD_CACHE };
 
 	(void)state;
-	for (uint64_t seed = 1; seed <= 400; seed++)
+	for (uint64_t seed = 1; seed <= 160; seed++)
 		property_one(seed * 0x9e3779b97f4a7c15ULL, kinds[seed % 4]);
 }
 
