@@ -238,19 +238,23 @@ int gp_pool_add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phy
 		return gp_refuse(EINVAL, caller, "[0x%lx + %zu): %s", addr, size, why);
 	if (gp_meta_check_nid(nid))
 		return gp_refuse(EINVAL, caller, "NUMA node %d does not exist", nid);
+	/* before the chunk exists: a thread that waits at the gate while the
+	 * process forks holds nothing the child would lose (see fork.c) */
+	gp_fork_enter();
 	chunk = gp_chunk_new(pool, addr, phys, nbits, nid, owner);
-	if (!chunk)
+	if (!chunk) {
+		gp_fork_leave();
 		return -ENOMEM;
+	}
 	if (imp)
 		chunk->import = *imp;
 
-	gp_fork_enter(); /* the grace period below: see fork.c */
 	gp_pool_lock(pool);
 	other = gp_chunk_overlap_locked(pool, chunk->start_addr, chunk->end_addr);
 	err = other ? -EEXIST : gp_chunk_publish_locked(pool, chunk);
 	gp_pool_unlock(pool);
 	if (!err)
-		gp_pool_reclaim(pool);
+		gp_pool_reclaim(pool); /* the grace period: inside the gate (fork.c) */
 	gp_fork_leave();
 	if (!err)
 		return 0;
@@ -303,15 +307,16 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 		GP_REFUSE(EINVAL, "%s; algorithm unchanged", why);
 		return;
 	}
+	gp_fork_enter(); /* before the pair exists, and around the grace period (fork.c) */
 	pair = gp_meta_heap_zalloc(sizeof(*pair));
 	if (!pair) {
+		gp_fork_leave();
 		GP_REFUSE(ENOMEM, "out of memory; algorithm unchanged");
 		return;
 	}
 	pair->algo = algo;
 	pair->data = data;
 
-	gp_fork_enter(); /* the grace period below: see fork.c */
 	gp_pool_lock(pool);
 	old = pool->algo;
 	/* release: pairs with the acquire in gp_pool_algo_rcu. */
