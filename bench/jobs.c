@@ -9,7 +9,9 @@
  *   full-search      search scaling over 64 MiB, 1, 16 and 64 GiB
  *   engine           issue 5's targets beyond the headline: bulk_big (16 GiB
  *                    fill and drain against the kernel-style first fit),
- *                    chunks (free with 1000 chunks vs 1), meta (metadata)
+ *                    chunks (free with 1000 chunks vs 1), meta (metadata);
+ *                    and issue 12's: import (import + shrink of a 2 MiB span),
+ *                    churn (alloc latency while a chunk is removed and re-added)
  *   freerun          issue 10's targets: far run, 1..16-granule churn, and the
  *                    rows scripts/bench also runs on the build before the index
  *   smoke            a few tiny runs: the test that the benchmark works
@@ -334,6 +336,40 @@ static void set_headline_search(void)
 			for_each_in(g, grans) add_search("memkind", s, f, g, &th_one);
 }
 
+/* Issue 12: import + shrink of one span; allocation latency under chunk churn. */
+static void add_import(const char *a, size_t bytes)
+{
+	struct wl_params p = { .pool_bytes = bytes };
+
+	add(&wl_import, a, p, &th_one, "pool_mib:%zu", bytes / MiB);
+}
+
+static void add_churn(const char *a, unsigned int removal, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 64 * MiB, .granules = 1, .chunks = removal };
+
+	add(&wl_churn, a, p, th, "remove:%u", removal);
+}
+
+static const struct threads th_churn = { 2, { 1, 2 } };
+
+/*
+ * The lock-free pool and the spinlock baseline (whose removal closes the
+ * chunk under the pool lock). Not the cache pool: its threads' caches keep
+ * ranges of the newest chunk parked, so a removal there is always -EBUSY.
+ */
+static void set_lifecycle(void)
+{
+	static const char *const pools[] = { "genpool_lf", "genpool_spin" };
+	const char *a;
+
+	for_each_in(a, pools) {
+		add_import(a, 2 * MiB);
+		add_churn(a, 0, &th_churn);
+		add_churn(a, 1, &th_churn);
+	}
+}
+
 /*
  * Issue 5's targets that the headline sets do not hold: the 16 GiB fill
  * and drain against the kernel-style first fit (once per thread count for
@@ -357,6 +393,7 @@ static void set_engine(void)
 		add_meta(a, 64 * MiB);
 		add_meta(a, 64 * GiB);
 	}
+	set_lifecycle();
 }
 
 static void add_far_run(const char *a, size_t pool, const struct threads *th)
@@ -385,13 +422,13 @@ static void set_freerun(void)
 	static const size_t pools[] = { 64 * MiB, 1 * GiB, 16 * GiB };
 	static const char *const churn[] = { "genpool_lf", "genpool_sc", "genpool_tc",
 					     "memkind", "jemalloc" };
-	static const struct threads th_churn = { 3, { 1, 2, 16 } };
+	static const struct threads th_rand16 = { 3, { 1, 2, 16 } };
 	const char *a;
 	size_t s;
 
 	for_each_in(s, pools) add_far_run("genpool_lf", s, &th_one);
 	add_far_run("genpool_kfit", 64 * MiB, &th_one);
-	for_each_in(a, churn) add_random_max(a, 16, &th_churn);
+	for_each_in(a, churn) add_random_max(a, 16, &th_rand16);
 	add_hot_pair("genpool_lf", 1, &th_one);
 	add_search("genpool_lf", 64 * MiB, 90, 1, &th_one);
 }
@@ -416,6 +453,8 @@ static void set_smoke(void)
 		add_chunks(a, 64 * MiB, 16, &th_smoke);
 		add_meta(a, 64 * MiB);
 		add_far_run(a, 64 * MiB, &th_smoke);
+		add_import(a, 2 * MiB);
+		add_churn(a, 1, &th_smoke);
 	}
 }
 

@@ -319,6 +319,33 @@ def targets(rows, scaling, meta):
         out.append(_target("chunks", f"free cost, {a}: 1000 chunks / 1 chunk (1 GiB pool)",
                            _div(c1k, c1), 1.2, "<=", "chunks ns_per_free medians, 1 thread "
                            "(target about 1.0; pass up to 1.2)"))
+    out += lifecycle_targets(idx)
+    return out
+
+
+# Issue 12 (chunk lifecycle): allocation latency while another thread removes
+# and re-adds a chunk, against the same run without removal; and what one
+# import and one shrink of a 2 MiB span cost (shown, no goal).
+LIFECYCLE = ["genpool_lf", "genpool_spin"]
+
+
+def lifecycle_targets(idx):
+    out = []
+    for a in LIFECYCLE:
+        for t in (1, 2):
+            for q in ("p50", "p99", "p999"):
+                m = f"lat_{q}_ns"
+                off = _get(idx, "churn", a, t, m, remove=0)
+                on = _get(idx, "churn", a, t, m, remove=1)
+                out.append(_target("churn-" + q, f"alloc latency {q}, {a}, {t} thread(s): with "
+                                   "a chunk removed and re-added meanwhile / without",
+                                   _div(on, off), 2.0, "<=",
+                                   f"churn {m} medians, remove 1 over remove 0",
+                                   a == "genpool_spin"))  # the contrast: closes under the lock
+        for m, what in (("import_ns", "import"), ("shrink_ns", "shrink")):
+            v = _get(idx, "import", a, 1, m, pool_mib=2)
+            out.append(_target("lifecycle-" + what, f"{what} of one 2 MiB anonymous span, {a}: "
+                               "ns (mean)", v, None, "<=", f"import {m} median, 1 thread"))
     return out
 
 

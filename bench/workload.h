@@ -115,5 +115,6 @@ void wl_bad_free(struct wl_run *run, struct wl_thread *t, uintptr_t addr, size_t
 
 extern const struct workload wl_hot_pair, wl_search, wl_align, wl_bulk, wl_xfree, wl_random,
 	wl_frag, wl_bulk_big, wl_chunks, wl_meta, wl_far_run;
+extern const struct workload wl_import, wl_churn; /* wl_lifecycle.c (issue 12) */
 
 #endif /* BENCH_WORKLOAD_H */

@@ -424,6 +424,140 @@ GENPOOL_API struct gen_pool *gen_pool_get_path(const char *path);
 /** gen_pool_name - the pool's name, or NULL for an unmanaged or unnamed pool */
 GENPOOL_API const char *gen_pool_name(const struct gen_pool *pool);
 
+/* ------------------------------------------------------------------------ */
+/* Chunk lifecycle: removal, backing-memory sources, constrained allocation */
+
+/**
+ * gen_pool_remove_chunk - take a chunk out of a live pool
+ * @pool: the pool
+ * @start: the chunk's start address, as gen_pool_chunk_start() gives it
+ *
+ * Safe concurrently with every allocation and free of @pool. The chunk is
+ * first closed (every granule claimed for the remover, so no allocation can
+ * land in it), then unlinked; its metadata is freed after an RCU grace
+ * period, which the call waits for. Returns 0: from then on no call hands
+ * out or accepts an address in the chunk, gen_pool_size()/avail() no longer
+ * count it, and the caller may unmap its memory at once (a chunk imported
+ * from a source goes back to the source). -EINVAL: no chunk of @pool starts
+ * at @start (or @pool is NULL); -EBUSY: a granule of it is allocated
+ * (ranges held in other threads' caches count; the caller's own cache and
+ * the depot are returned first), nothing changed; -EDEADLK: called inside a
+ * gen_pool_for_each_chunk() callback (or any RCU read-side section), which
+ * the grace period would wait for; -ENOMEM: no memory for the new chunk
+ * index, nothing changed.
+ */
+GENPOOL_API int gen_pool_remove_chunk(struct gen_pool *pool, unsigned long start);
+
+struct gen_pool_source; /* opaque: where a pool imports memory from */
+
+/**
+ * struct gen_pool_source_ops - a custom backing-memory source
+ * @import: provide at least @size bytes: set *@addr and *@phys
+ *          ((phys_addr_t)-1 if none) and return the size provided, or 0
+ *          with errno set
+ * @release: take back, whole, a range that @import provided
+ */
+struct gen_pool_source_ops {
+	size_t (*import)(void *arg, size_t size, unsigned long *addr, phys_addr_t *phys);
+	void (*release)(void *arg, unsigned long addr, size_t size);
+};
+
+/** gen_pool_source_custom - a source calling @ops with @arg (import and release required) */
+GENPOOL_API struct gen_pool_source *gen_pool_source_custom(const struct gen_pool_source_ops *ops,
+							   void *arg);
+/** GEN_POOL_SRC_HUGETLB - MAP_HUGETLB; an import fails with ENOMEM when no huge page is free */
+#define GEN_POOL_SRC_HUGETLB 0x1u
+/** GEN_POOL_SRC_SHARED - MAP_SHARED (inherited across fork) */
+#define GEN_POOL_SRC_SHARED 0x2u
+/** GEN_POOL_SRC_POPULATE - MAP_POPULATE: pages are faulted in at import */
+#define GEN_POOL_SRC_POPULATE 0x4u
+/**
+ * gen_pool_source_anon - anonymous mmap'ed memory, munmap'ed at release
+ * @flags: GEN_POOL_SRC_HUGETLB, GEN_POOL_SRC_SHARED, GEN_POOL_SRC_POPULATE
+ *
+ * HUGETLB imports are whole huge pages. NULL with EINVAL for unknown flags.
+ */
+GENPOOL_API struct gen_pool_source *gen_pool_source_anon(unsigned int flags);
+/**
+ * gen_pool_source_memfd - one memfd that grows by ftruncate, mapped MAP_SHARED
+ * @name: the memfd's name (memfd_create)
+ * @flags: of the GEN_POOL_SRC_ flags HUGETLB applies (an import fails with
+ *         ENOMEM when no huge page is free)
+ *
+ * Each import maps the next part of the file; a release unmaps it and punches
+ * the hole. Another process given gen_pool_source_fd() maps the same memory:
+ * a pool address A is file offset A - (the import's base) + its offset, which
+ * gen_pool_virt_to_phys() returns (phys of a memfd chunk = file offset).
+ * NULL with the errno of memfd_create, or EINVAL for a NULL name or bad flags.
+ */
+GENPOOL_API struct gen_pool_source *gen_pool_source_memfd(const char *name, unsigned int flags);
+/** gen_pool_source_fd - the fd of a memfd source; -EINVAL for any other source or NULL */
+GENPOOL_API int gen_pool_source_fd(const struct gen_pool_source *src);
+/**
+ * gen_pool_source_pool - import from another pool (vmem's arena hierarchy)
+ * @parent: the pool imported from, with gen_pool_alloc and gen_pool_free
+ *
+ * phys of an imported span is gen_pool_virt_to_phys(@parent, addr).
+ */
+GENPOOL_API struct gen_pool_source *gen_pool_source_pool(struct gen_pool *parent);
+/** gen_pool_source_destroy - free a source; -EBUSY while a pool uses it, -EINVAL for NULL */
+GENPOOL_API int gen_pool_source_destroy(struct gen_pool_source *src);
+/**
+ * gen_pool_set_source - let @pool grow from @src on demand
+ * @pool: the pool
+ * @src: the source, or NULL to detach (imported chunks stay, and still go
+ *       back to their source at shrink, removal or destroy)
+ * @quantum: the least import, bytes; 0 means 2 MiB
+ *
+ * An allocation that would fail with ENOMEM imports max(@quantum, request)
+ * rounded up to whole granules, adds it as the newest chunk and retries
+ * once; one import at a time per pool (threads failing meanwhile wait for
+ * it and retry before importing again). Returns 0, or -EINVAL (NULL pool, a
+ * @quantum that overflows when rounded up to granules, a pool source whose
+ * chain of parents contains @pool).
+ */
+GENPOOL_API int gen_pool_set_source(struct gen_pool *pool, struct gen_pool_source *src,
+				    size_t quantum);
+/**
+ * gen_pool_shrink - give every wholly free imported chunk back to its source
+ *
+ * Returns the bytes import had provided for the chunks released; 0 (and a
+ * report) for a NULL pool. Chunks added with gen_pool_add*() are never
+ * released.
+ */
+GENPOOL_API size_t gen_pool_shrink(struct gen_pool *pool);
+
+/**
+ * struct genpool_constraints - where gen_pool_xalloc() may place a range
+ * @align: 0 (the granule) or a power of two: (addr - @phase) % @align == 0
+ * @phase: < @align; 0 when @align is 0
+ * @nocross: 0 or a power of two: [addr, addr + len) crosses no multiple of it
+ * @minaddr: addr >= @minaddr
+ * @maxaddr: addr + len <= @maxaddr; 0 means no limit
+ */
+struct genpool_constraints {
+	unsigned long align;
+	unsigned long phase;
+	unsigned long nocross;
+	unsigned long minaddr;
+	unsigned long maxaddr;
+};
+
+/**
+ * gen_pool_xalloc - allocate under constraints (vmem_xalloc); free with gen_pool_free
+ * @pool: the pool
+ * @size: bytes; len = @size rounded up to whole granules
+ * @c: the constraints
+ *
+ * Returns the lowest satisfying address in the first chunk (newest first)
+ * that has one, or 0 with errno EINVAL when no address could ever satisfy
+ * @c (@phase >= @align, @align or @nocross not a power of two, @nocross <
+ * len, an empty [@minaddr, @maxaddr)), for @size 0 and a NULL @c or pool;
+ * ENOMEM when no free range does (after an import, if the pool has a source).
+ */
+GENPOOL_API unsigned long gen_pool_xalloc(struct gen_pool *pool, size_t size,
+					  const struct genpool_constraints *c);
+
 #ifdef __cplusplus
 }
 #endif

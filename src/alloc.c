@@ -6,7 +6,9 @@
  * Lock-free: no lock is taken (GEN_POOL_SPINLOCK pools excepted: there the
  * pool lock is held around the same walk, and the bitmaps use plain
  * operations). The walk runs inside one RCU read-side section; chunks are
- * tried newest-added first, as in the kernel.
+ * tried newest-added first, as in the kernel. A chunk reached inside a
+ * section stays allocated memory until the section ends, even if
+ * gen_pool_remove_chunk unlinks it meanwhile (remove.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -74,16 +76,24 @@ static unsigned long walk_rcu(struct gen_pool *pool, unsigned long nbits,
 	return 0;
 }
 
+unsigned long gp_pool_alloc_pair(struct gen_pool *pool, unsigned long nbits,
+				 const struct gp_algo_pair *pair, bool live,
+				 struct gen_pool_chunk **chunk)
+{
+	unsigned long addr;
+
+	enter(pool);
+	addr = walk_rcu(pool, nbits, pair, live, chunk);
+	leave(pool);
+	return addr;
+}
+
 unsigned long gp_pool_alloc_raw(struct gen_pool *pool, unsigned long nbits, bool live,
 				struct gen_pool_chunk **chunk)
 {
 	const struct gp_algo_pair pair = { .algo = gen_pool_scalable_fit };
-	unsigned long addr;
 
-	enter(pool);
-	addr = walk_rcu(pool, nbits, &pair, live, chunk);
-	leave(pool);
-	return addr;
+	return gp_pool_alloc_pair(pool, nbits, &pair, live, chunk);
 }
 
 /*
@@ -145,15 +155,32 @@ static unsigned long alloc_once(struct gen_pool *pool, unsigned long nbits,
 	return addr;
 }
 
+/* One request's attempt, as gp_source_grow retries it after an import. */
+struct alloc_try {
+	struct gen_pool *pool;
+	unsigned long nbits;
+	const struct alloc_req *req;
+	const char **why;
+};
+
+static unsigned long alloc_retry(void *ctx)
+{
+	struct alloc_try *t = ctx;
+
+	return alloc_once(t->pool, t->nbits, t->req, t->why);
+}
+
 /*
  * The default pair is read inside the read section, so that algo and data
  * come from the same gen_pool_set_algo(). A cache pool that would fail
- * first returns its own cache and the depot to the bitmaps and tries again.
+ * first returns its own cache and the depot to the bitmaps and tries again;
+ * then a pool with a source imports (source.c) and tries once more.
  */
 static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct alloc_req *req)
 {
 	unsigned long nbits, addr;
 	const char *why = NULL;
+	struct alloc_try t = { pool, 0, req, &why };
 
 	if (req->owner)
 		*req->owner = NULL;
@@ -166,6 +193,10 @@ static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct a
 	if (!addr && !why && pool->tcache) {
 		gp_tcache_flush(pool);
 		addr = alloc_once(pool, nbits, req, &why);
+	}
+	if (!addr && !why) {
+		t.nbits = nbits;
+		addr = gp_source_grow(pool, nbits, alloc_retry, &t);
 	}
 	if (why)
 		return REFUSE_ALLOC(req->caller, "%s", why);
@@ -286,38 +317,45 @@ static const char *locate_rcu(struct gen_pool *pool, unsigned long addr, unsigne
 
 /*
  * The free itself; -EINVAL with *why set, or -EINVAL alone for a range not
- * (exactly) allocated. A cached size whose chunk the thread's cache knows
- * needs no read section; the rest locates the chunk inside one.
+ * (exactly) allocated; *owner gets the chunk's owner. A cached size whose
+ * chunk the thread's cache knows needs no read section; the rest locates
+ * the chunk inside one. The owner is read before the range is given back:
+ * after that the chunk may be removed (gen_pool_remove_chunk) and freed.
  */
-static int do_free(struct gen_pool *pool, unsigned long addr, unsigned long nbits,
-		   struct gen_pool_chunk **c, const char **why)
+static int do_free(struct gen_pool *pool, unsigned long addr, unsigned long nbits, void **owner,
+		   const char **why)
 {
 	bool cached = pool->tcache && gp_tcache_serves(pool, nbits);
+	struct gen_pool_chunk *c;
 	unsigned long bit = 0;
 	int err = 0;
 
-	*c = cached ? gp_tcache_chunk_of(pool, addr) : NULL;
-	if (*c) {
-		*why = check_in_chunk(pool, *c, addr, nbits, &bit);
+	c = cached ? gp_tcache_chunk_of(pool, addr) : NULL;
+	if (c) {
+		*why = check_in_chunk(pool, c, addr, nbits, &bit);
+		*owner = c->owner;
 	} else {
 		enter(pool);
-		*why = locate_rcu(pool, addr, nbits, c, &bit);
+		*why = locate_rcu(pool, addr, nbits, &c, &bit);
+		if (!*why)
+			*owner = c->owner;
 		if (!*why && !cached)
-			err = gp_chunk_free_rcu(pool, *c, bit, nbits);
+			err = gp_chunk_free_rcu(pool, c, bit, nbits);
 		leave(pool);
 	}
 	if (*why)
 		return -EINVAL;
-	/* outside the section: chunks live as long as the pool */
-	return cached ? gp_tcache_free(pool, *c, bit, nbits) : err;
+	/* outside the section: the range is allocated in c, so c cannot be
+	 * removed before the cache parks or releases it (remove.c) */
+	return cached ? gp_tcache_free(pool, c, bit, nbits) : err;
 }
 
 /* gen_pool_free_owner, with its refusals reported as @caller's. */
 static int free_call(struct gen_pool *pool, unsigned long addr, size_t size, void **owner,
 		     const char *caller)
 {
-	struct gen_pool_chunk *c = NULL;
 	const char *why = NULL;
+	void *own = NULL;
 	unsigned long nbits;
 	int err;
 
@@ -328,7 +366,7 @@ static int free_call(struct gen_pool *pool, unsigned long addr, size_t size, voi
 	nbits = gp_pool_granules(pool, size);
 	if (!nbits)
 		return gp_refuse(EINVAL, caller, "size %zu is 0 or too large", size);
-	err = do_free(pool, addr, nbits, &c, &why);
+	err = do_free(pool, addr, nbits, &own, &why);
 	if (why)
 		return gp_refuse(EINVAL, caller, "range 0x%lx + %zu %s", addr, size, why);
 	if (err)
@@ -337,7 +375,7 @@ static int free_call(struct gen_pool *pool, unsigned long addr, size_t size, voi
 					 "not exactly one live allocation" :
 					 "already free in part or whole (double free)");
 	if (owner)
-		*owner = c->owner;
+		*owner = own;
 	return 0;
 }
 

@@ -7,9 +7,9 @@
  * next pointing at the old head) and then stored as the new list head with
  * a release store under pool->lock; readers load the head and each next
  * pointer with acquire. So a reader that sees a chunk sees it initialised.
- * Chunks are never unlinked while the pool is live (only gen_pool_destroy,
- * which has the pool to itself, frees them), so a walk needs the read-side
- * section only for the algorithm pair and for later removal support.
+ * gp_chunk_unpublish_locked (gen_pool_remove_chunk, remove.c) unlinks a
+ * chunk with one release store; the chunk is freed only after a grace
+ * period, so every walk and lookup runs inside a read-side section.
  *
  * Accounting: a claim adds its granules to the calling thread's shard of
  * the pool's claimed count after it succeeds, a release subtracts them
@@ -74,8 +74,27 @@ void gp_chunk_free(struct gen_pool_chunk *chunk)
 	gp_meta_free(chunk, chunk->meta_size, chunk->meta_nid);
 }
 
-void gp_chunk_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
+/* Replace the index with @ix (release), retiring the old one. */
+static void index_replace_locked(struct gen_pool *pool, struct gp_chunk_index *ix)
 {
+	if (pool->index)
+		gp_pool_retire_locked(pool, &pool->index->retired);
+	/* release: pairs with the acquire in gp_index_find_rcu */
+	gp_atomic_store_release(&pool->index, ix);
+}
+
+int gp_chunk_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
+{
+	struct gp_chunk_index *ix;
+
+	/* a slot first (the walk reaches chunks through slots.h), then the index */
+	if (gp_slots_reserve_locked(pool))
+		return -ENOMEM;
+	ix = gp_index_with_locked(pool, chunk);
+	if (!ix)
+		return -ENOMEM;
+	index_replace_locked(pool, ix);
+	gp_slots_publish_locked(pool, chunk);
 #if GP_MUTANT(GP_MUT_PUBLISH_EARLY)
 	struct gen_pool_chunk *older = pool->chunks;
 
@@ -86,6 +105,32 @@ void gp_chunk_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk
 	/* release: pairs with the acquire in gp_chunk_first_rcu. */
 	gp_atomic_store_release(&pool->chunks, chunk);
 #endif
+	return 0;
+}
+
+/*
+ * Unlink @chunk: its predecessor's link (or the head) skips it. The index
+ * goes first, so that from the list's store on neither the walk nor a
+ * lookup by address can reach the chunk; readers already on it keep a
+ * valid next pointer (older chunks are only freed after their own grace
+ * period, which waits for those readers too).
+ */
+int gp_chunk_unpublish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
+{
+	struct gen_pool_chunk **pp = &pool->chunks;
+	struct gp_chunk_index *ix;
+
+	while (*pp != chunk)
+		pp = &(*pp)->next;
+	ix = gp_index_without_locked(pool, chunk);
+	if (!ix)
+		return -ENOMEM;
+	index_replace_locked(pool, ix);
+	gp_slots_unpublish_locked(pool, chunk);
+	/* release: pairs with the acquire in gp_chunk_first_rcu/next_rcu; the
+	 * successor was published before @chunk, so it is initialised. */
+	gp_atomic_store_release(pp, chunk->next);
+	return 0;
 }
 
 struct gen_pool_chunk *gp_chunk_first_rcu(struct gen_pool *pool)

@@ -5,7 +5,7 @@
  * (O(log chunks)) instead of walking the list.
  *
  * Copy on write under RCU: gen_pool_add builds a new array with the chunk
- * inserted, under the pool lock, and publishes it with one release store; a
+ * inserted (gen_pool_remove_chunk one without it), under the pool lock, and publishes it with one release store; a
  * reader loads it with acquire and sees a complete sorted array. The old
  * array is retired and freed after a grace period (gp_pool_reclaim). Chunks
  * never overlap, so the chunk holding an address is the last one starting
@@ -61,5 +61,22 @@ struct gp_chunk_index *gp_index_with_locked(struct gen_pool *pool, struct gen_po
 	if (n > at)
 		memcpy(ix->e + at + 1, old->e + at, (n - at) * sizeof(ix->e[0]));
 	ix->n = n + 1;
+	return ix;
+}
+
+struct gp_chunk_index *gp_index_without_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
+{
+	const struct gp_chunk_index *old = pool->index;
+	unsigned long n = old->n, at = 0;
+	struct gp_chunk_index *ix;
+
+	while (old->e[at].chunk != chunk)
+		at++;
+	ix = gp_meta_heap_zalloc(sizeof(*ix) + (n - 1) * sizeof(ix->e[0]));
+	if (!ix)
+		return NULL;
+	memcpy(ix->e, old->e, at * sizeof(ix->e[0]));
+	memcpy(ix->e + at, old->e + at + 1, (n - at - 1) * sizeof(ix->e[0]));
+	ix->n = n - 1;
 	return ix;
 }

@@ -17,6 +17,7 @@
 #include "atomic.h"
 #include "genpool.h"
 #include "slots.h"
+#include "lifecycle.h"
 #include "summary.h"
 
 #define GP_HIDDEN __attribute__((visibility("hidden")))
@@ -55,6 +56,8 @@ struct gen_pool_chunk {
 	int meta_nid;     /* node it was placed on, -1 for the heap */
 	struct gp_summary sum; /* over bits[] */
 	unsigned long slot;    /* its slot in the pool-level summary (slots.h) */
+	struct gp_chunk_import import;   /* the source range it came from, if any */
+	struct gen_pool_chunk *gone_next; /* removed, awaiting its grace period */
 	/* on a line of its own: the fields above are read by every thread,
 	 * the first bitmap words written by the thread whose slot starts there */
 	unsigned long bits[] GP_ALIGNED_LINE;
@@ -119,6 +122,8 @@ struct gen_pool {
 	struct gen_pool_owner *mgr_owner;
 	struct gen_pool *mgr_next;
 	char *name;
+	struct gp_life life; /* removal, sources, fork (lifecycle.h) */
+	struct gen_pool_chunk *gone; /* removed chunks awaiting a grace period; under lock */
 	struct gp_shard shards[GP_NSHARDS];
 };
 
@@ -159,7 +164,14 @@ struct gen_pool_chunk *gp_chunk_new(const struct gen_pool *pool, unsigned long a
 				    phys_addr_t phys, unsigned long nbits, int nid,
 				    void *owner) GP_HIDDEN;
 void gp_chunk_free(struct gen_pool_chunk *chunk) GP_HIDDEN;
-void gp_chunk_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk) GP_HIDDEN;
+/*
+ * The only two chunk-list mutations: each updates the list and rebuilds the
+ * index (copy on write, the old index retired). -ENOMEM (no index memory):
+ * nothing changed. Unpublish leaves chunk->next alone, so a reader standing
+ * on the chunk walks on; the caller retires the chunk (gp_pool_retire_chunk_locked).
+ */
+int gp_chunk_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk) GP_HIDDEN;
+int gp_chunk_unpublish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk) GP_HIDDEN;
 struct gen_pool_chunk *gp_chunk_first_rcu(struct gen_pool *pool) GP_HIDDEN;
 struct gen_pool_chunk *gp_chunk_next_rcu(struct gen_pool_chunk *chunk) GP_HIDDEN;
 struct gen_pool_chunk *gp_chunk_overlap_locked(struct gen_pool *pool, unsigned long first,
@@ -178,6 +190,9 @@ struct gen_pool_chunk *gp_index_find_rcu(struct gen_pool *pool, unsigned long ad
 /* A copy of the index with @chunk added, or NULL (no memory). */
 struct gp_chunk_index *gp_index_with_locked(struct gen_pool *pool,
 					    struct gen_pool_chunk *chunk) GP_HIDDEN;
+/* A copy of the index without @chunk, or NULL (no memory). */
+struct gp_chunk_index *gp_index_without_locked(struct gen_pool *pool,
+					       struct gen_pool_chunk *chunk) GP_HIDDEN;
 
 /* algo.c */
 /* Set around each algorithm call on a chunk, so the built-ins find its summary. */
@@ -213,9 +228,15 @@ static inline void gp_pool_account(struct gen_pool *pool, long granules)
 }
 /* Replace under the lock: @old goes on the retired list; then, unlocked: */
 void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old) GP_HIDDEN;
+/* The same for an unpublished chunk (its metadata is freed with gp_chunk_free). */
+void gp_pool_retire_chunk_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk) GP_HIDDEN;
 /* free what was retired once no reader can hold it (unless inside a reader). */
 void gp_pool_reclaim(struct gen_pool *pool) GP_HIDDEN;
 void gp_pool_free_all(struct gen_pool *pool) GP_HIDDEN;
+/* Check, make and publish a chunk (gen_pool_add_owner and imports); @caller for reports. */
+int gp_pool_add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
+		      int nid, void *owner, const struct gp_chunk_import *imp,
+		      const char *caller) GP_HIDDEN;
 
 /*
  * Thread caches (tcache.c). A cached ("parked") range stays claimed in
@@ -239,6 +260,10 @@ struct gen_pool_chunk *gp_tcache_chunk_of(struct gen_pool *pool, unsigned long a
 /* Allocate @nbits with scalable fit, no cache; @live false leaves the start mark clear. */
 unsigned long gp_pool_alloc_raw(struct gen_pool *pool, unsigned long nbits, bool live,
 				struct gen_pool_chunk **chunk) GP_HIDDEN;
+/* The same with @pair's algorithm (xalloc.c): one walk, no cache, no import. */
+unsigned long gp_pool_alloc_pair(struct gen_pool *pool, unsigned long nbits,
+				 const struct gp_algo_pair *pair, bool live,
+				 struct gen_pool_chunk **chunk) GP_HIDDEN;
 /* Free into a cache: exactly one live allocation? Then clear its start mark. 0 / -EINVAL. */
 int gp_chunk_park(struct gen_pool_chunk *c, unsigned long bit, unsigned long nbits) GP_HIDDEN;
 /* A parked range handed out again: set its start mark. */

@@ -226,3 +226,14 @@ const char *gen_pool_name(const struct gen_pool *pool)
 {
 	return pool ? pool->name : NULL;
 }
+
+/* fork.c: the registry is held across fork by the forking thread. */
+void gp_managed_fork_lock(void)
+{
+	pthread_mutex_lock(&registry_lock);
+}
+
+void gp_managed_fork_unlock(void)
+{
+	pthread_mutex_unlock(&registry_lock);
+}

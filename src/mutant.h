@@ -34,5 +34,9 @@
 #define GP_MUT_RUN_NO_CROSS 12   /* the run fold forgets the run crossing into a word */
 #define GP_MUT_RUN_STALE_RELEASE 13 /* a release leaves the free-run nodes stale */
 #define GP_MUT_RUN_SKIP_ALIGNED 14  /* an aligned search gives up on a word after one run */
+/* lifecycle (remove.c, source.c): 20-29 */
+#define GP_MUT_REMOVE_NO_GRACE 20 /* removal frees the chunk without waiting for readers */
+#define GP_MUT_REMOVE_NO_CLOSE 21 /* removal checks the chunk is free instead of closing it */
+#define GP_MUT_IMPORT_TWICE 22    /* a thread that waited for a peer's import imports again */
 
 #endif /* GP_MUTANT_H */

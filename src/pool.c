@@ -9,7 +9,8 @@
  *
  * The default algorithm is an immutable {algo, data} pair published as one
  * pointer, so a reader never sees one half of an update. The chunk index is
- * replaced the same way on every add. A replaced object is freed after a
+ * replaced the same way on every add and removal; a removed chunk is
+ * retired on pool->gone the same way (gen_pool_remove_chunk, remove.c). A replaced object is freed after a
  * grace period; when the replacing call runs inside a read section (e.g. a
  * for_each_chunk callback) it cannot wait for one, so the object is kept on
  * pool->retired until a later replacement or destroy.
@@ -93,6 +94,7 @@ struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags
 		errno = ENOMEM;
 		return NULL;
 	}
+	gp_life_init(pool);
 	return pool;
 }
 
@@ -143,19 +145,39 @@ void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old)
 	pool->retired = old;
 }
 
+void gp_pool_retire_chunk_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk)
+{
+	chunk->gone_next = pool->gone;
+	pool->gone = chunk;
+}
+
+static void free_gone(struct gen_pool_chunk *c)
+{
+	struct gen_pool_chunk *next;
+
+	for (; c; c = next) {
+		next = c->gone_next;
+		gp_chunk_free(c);
+	}
+}
+
 void gp_pool_reclaim(struct gen_pool *pool)
 {
 	struct gp_retired *list;
+	struct gen_pool_chunk *gone;
 
 	if (gp_rcu_read_ongoing())
 		return; /* cannot wait for readers from inside a reader */
 	gp_pool_lock(pool);
 	list = pool->retired;
 	pool->retired = NULL;
+	gone = pool->gone;
+	pool->gone = NULL;
 	gp_pool_unlock(pool);
-	if (list) {
+	if (list || gone) {
 		gp_rcu_synchronize();
 		free_retired(list);
+		free_gone(gone);
 	}
 }
 
@@ -164,6 +186,8 @@ void gp_pool_free_all(struct gen_pool *pool)
 {
 	struct gen_pool_chunk *c, *next;
 
+	gp_life_fini(pool); /* imports go back to their sources first */
+	free_gone(pool->gone);
 	for (c = pool->chunks; c; c = next) {
 		next = c->next;
 		gp_chunk_free(c);
@@ -211,54 +235,43 @@ static const char *bad_range(const struct gen_pool *pool, unsigned long addr, si
 	return NULL;
 }
 
-/* gen_pool_add_owner, with its refusals reported as @caller's. */
-static int add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
-		     int nid, void *owner, const char *caller)
+int gp_pool_add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
+		      int nid, void *owner, const struct gp_chunk_import *imp, const char *caller)
 {
 	struct gen_pool_chunk *chunk, *other;
-	struct gp_chunk_index *index;
 	unsigned long nbits;
 	const char *why;
 	int err;
 
-	if (!pool)
-		return gp_refuse(EINVAL, caller, "pool is NULL");
 	why = bad_range(pool, addr, size, &nbits);
 	if (why)
 		return gp_refuse(EINVAL, caller, "[0x%lx + %zu): %s", addr, size, why);
 	if (gp_meta_check_nid(nid))
 		return gp_refuse(EINVAL, caller, "NUMA node %d does not exist", nid);
+	/* before the chunk exists: a thread that waits at the gate while the
+	 * process forks holds nothing the child would lose (see fork.c) */
+	gp_fork_enter();
 	chunk = gp_chunk_new(pool, addr, phys, nbits, nid, owner);
-	if (!chunk)
+	if (!chunk) {
+		gp_fork_leave();
 		return -ENOMEM;
+	}
+	if (imp)
+		chunk->import = *imp;
 
 	gp_pool_lock(pool);
 	other = gp_chunk_overlap_locked(pool, chunk->start_addr, chunk->end_addr);
-	index = other ? NULL : gp_index_with_locked(pool, chunk);
-	if (index && gp_slots_reserve_locked(pool)) {
-		free(index);
-		index = NULL;
-	}
-	if (index) {
-		if (pool->index)
-			gp_pool_retire_locked(pool, &pool->index->retired);
-		/* release: pairs with the acquire in gp_index_find_rcu */
-		gp_atomic_store_release(&pool->index, index);
-		gp_slots_publish_locked(pool, chunk);
-		gp_chunk_publish_locked(pool, chunk);
-	}
+	err = other ? -EEXIST : gp_chunk_publish_locked(pool, chunk);
 	gp_pool_unlock(pool);
-	if (index) {
-		gp_pool_reclaim(pool);
+	if (!err)
+		gp_pool_reclaim(pool); /* the grace period: inside the gate (fork.c) */
+	gp_fork_leave();
+	if (!err)
 		return 0;
-	}
 	if (other)
-		err = gp_refuse(EEXIST, caller,
-				"chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
+		err = gp_refuse(EEXIST, caller, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
 				chunk->start_addr, chunk->end_addr, other->start_addr,
 				other->end_addr);
-	else
-		err = -ENOMEM;
 	gp_chunk_free(chunk);
 	return err;
 }
@@ -266,18 +279,24 @@ static int add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phys
 int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
 		       int nid, void *owner)
 {
-	return add_chunk(pool, addr, phys, size, nid, owner, __func__);
+	if (!pool)
+		return GP_REFUSE(EINVAL, "pool is NULL");
+	return gp_pool_add_chunk(pool, addr, phys, size, nid, owner, NULL, __func__);
 }
 
 int gen_pool_add_virt(struct gen_pool *pool, unsigned long addr, phys_addr_t phys, size_t size,
 		      int nid)
 {
-	return add_chunk(pool, addr, phys, size, nid, NULL, __func__);
+	if (!pool)
+		return GP_REFUSE(EINVAL, "pool is NULL");
+	return gp_pool_add_chunk(pool, addr, phys, size, nid, NULL, NULL, __func__);
 }
 
 int gen_pool_add(struct gen_pool *pool, unsigned long addr, size_t size, int nid)
 {
-	return add_chunk(pool, addr, (phys_addr_t)-1, size, nid, NULL, __func__);
+	if (!pool)
+		return GP_REFUSE(EINVAL, "pool is NULL");
+	return gp_pool_add_chunk(pool, addr, (phys_addr_t)-1, size, nid, NULL, NULL, __func__);
 }
 
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool)
@@ -305,13 +324,16 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	algo = named.algo;
 	data = named.data;
 	why = gp_algo_check(pool, algo, data);
+	gp_fork_enter(); /* before the pair exists, and around the grace period (fork.c) */
 	pair = gp_meta_heap_zalloc(sizeof(*pair));
 	if (!pair) {
+		gp_fork_leave();
 		GP_REFUSE(ENOMEM, "out of memory; algorithm unchanged");
 		return;
 	}
 	if (why && GP_MUTANT(GP_MUT_SET_ALGO_KEEP_OLD)) {
 		free(pair);
+		gp_fork_leave();
 		return;
 	}
 	pair->algo = algo;
@@ -329,6 +351,7 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	gp_pool_retire_locked(pool, &old->retired);
 	gp_pool_unlock(pool);
 	gp_pool_reclaim(pool);
+	gp_fork_leave();
 	/*
 	 * Invalid data is installed as named, as the kernel does: every
 	 * allocation through the pool's algorithm checks the data it reads

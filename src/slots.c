@@ -76,8 +76,12 @@ void gp_slots_unpublish_locked(struct gen_pool *pool, struct gen_pool_chunk *chu
 {
 	struct gp_slot_group *g = pool->slot_dir->group[chunk->slot / GP_SLOTS_PER_GROUP];
 
-	/* relaxed: readers that still see the chunk may use it until the grace period */
-	gp_atomic_store_relaxed(&g->chunk[chunk->slot % GP_SLOTS_PER_GROUP], NULL);
+	/*
+	 * release: walkers that load the slot after this see no chunk; those
+	 * that loaded it before are inside a read section, and the chunk is
+	 * freed only after the grace period (remove.c). The slot is not reused.
+	 */
+	gp_atomic_store_release(&g->chunk[chunk->slot % GP_SLOTS_PER_GROUP], NULL);
 }
 
 /* May a node with this max bound hold a run of @nbits? */

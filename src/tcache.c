@@ -63,6 +63,7 @@
 #include "atomic.h"
 #include "internal.h"
 #include "mutant.h"
+#include "lifecycle.h"
 #include "tcache.h"
 
 #ifndef __GCC_HAVE_SYNC_COMPARE_AND_SWAP_16
@@ -302,26 +303,32 @@ static void cache_unlink_locked(struct gp_tcache *tc)
 		tc->pool_next->pool_pprev = tc->pool_pprev;
 }
 
+/* A live pool's cache whose thread is gone: its ranges back, magazines to the depot. */
+static void cache_retire_locked(struct gp_tcache *tc)
+{
+	unsigned long k;
+
+	cache_release(tc);
+	for (k = 1; k <= tc->max_granules; k++) {
+		if (tc->cls[k - 1].loaded)
+			stack_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].loaded);
+		if (tc->cls[k - 1].prev)
+			stack_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].prev);
+	}
+	cache_unlink_locked(tc);
+}
+
 /* Thread exit: give back what the thread's caches hold, then free them. */
 static void thread_exit(void *unused)
 {
 	struct gp_tcache *tc, *next;
-	unsigned long k;
 
 	(void)unused;
 	pthread_mutex_lock(&registry);
 	for (tc = tl_caches; tc; tc = next) {
 		next = tc->thread_next;
-		if (!tc->dead) { /* its pool is live: destroy waits for the lock (T4) */
-			cache_release(tc);
-			for (k = 1; k <= tc->max_granules; k++) {
-				if (tc->cls[k - 1].loaded)
-					stack_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].loaded);
-				if (tc->cls[k - 1].prev)
-					stack_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].prev);
-			}
-			cache_unlink_locked(tc);
-		}
+		if (!tc->dead) /* its pool is live: destroy waits for the lock (T4) */
+			cache_retire_locked(tc);
 		free(tc);
 	}
 	tl_caches = NULL;
@@ -436,6 +443,20 @@ static inline struct gp_tcache *cache_get(struct gen_pool *pool)
 /* ------------------------------------------------------------------------ */
 /* Allocation                                                               */
 
+/*
+ * Remember @c (which holds a range this call is handing out or parking, so
+ * it cannot be removed now) for gp_tcache_chunk_of, with its bounds and the
+ * pool's removal count: the memo is used only while no removal happened.
+ */
+static inline void remember_chunk(struct gp_tcache *tc, struct gen_pool_chunk *c)
+{
+	tc->last_chunk = c;
+	tc->last_start = c->start_addr;
+	tc->last_end = c->end_addr;
+	/* relaxed: a newer value than the chunk's only costs a lookup later */
+	tc->last_removals = gp_atomic_load_relaxed(&tc->pool->life.removals);
+}
+
 /* Hit: hand out @m's last round (T1). */
 static inline unsigned long take(struct gp_tcache *tc, struct gp_mag *m, unsigned long nbits,
 				 struct gen_pool_chunk **chunk)
@@ -444,7 +465,8 @@ static inline unsigned long take(struct gp_tcache *tc, struct gp_mag *m, unsigne
 
 	set_cached(tc, get_cached(tc) - nbits);
 	gp_chunk_unpark(r->chunk, round_bit(tc->pool, r));
-	*chunk = tc->last_chunk = r->chunk;
+	remember_chunk(tc, r->chunk);
+	*chunk = r->chunk;
 	return r->addr;
 }
 
@@ -569,7 +591,7 @@ int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned lon
 		gp_chunk_release_parked(pool, c, bit, nbits);
 		return 0;
 	}
-	tc->last_chunk = c;
+	remember_chunk(tc, c);
 	m = tc->cls[nbits - 1].loaded;
 	if (likely(m && m->n < tc->rounds))
 		put(tc, m, c, bit, nbits);
@@ -581,14 +603,23 @@ int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned lon
 /*
  * The chunk of this thread's last cached call on @pool if it holds @addr,
  * else NULL: lets a cached free skip the RCU section and the index search.
- * Safe without a section: the cache and its chunks live as long as the pool.
+ * Safe without a section: the memo is compared by its copied bounds, and
+ * returned only while the pool's removal count is the one it was taken
+ * under. A free of an address in it after a removal of any chunk has
+ * returned sees the new count (the acquire below) and looks the address
+ * up in the index instead; a legitimate free of an address in the memo's
+ * chunk holds a range of it, so that chunk cannot be removed meanwhile.
  */
 struct gen_pool_chunk *gp_tcache_chunk_of(struct gen_pool *pool, unsigned long addr)
 {
 	struct gp_tcache *tc = cache_find(pool);
-	struct gen_pool_chunk *c = tc ? tc->last_chunk : NULL;
 
-	return c && addr >= c->start_addr && addr <= c->end_addr ? c : NULL;
+	if (!tc || !tc->last_chunk)
+		return NULL;
+	/* acquire: pairs with the release in remove.c's unpublish_locked */
+	if (gp_atomic_load_acquire(&pool->life.removals) != tc->last_removals)
+		return NULL;
+	return addr >= tc->last_start && addr <= tc->last_end ? tc->last_chunk : NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -728,4 +759,42 @@ size_t gp_tcache_cached_bytes(struct gen_pool *pool)
 		granules += get_cached(tc);
 	pthread_mutex_unlock(&registry);
 	return granules << pool->min_alloc_order;
+}
+
+/* ------------------------------------------------------------------------ */
+/* fork (fork.c): the registry is held across fork by the forking thread    */
+
+void gp_tcache_fork_lock(void)
+{
+	pthread_mutex_lock(&registry);
+}
+
+void gp_tcache_fork_unlock(void)
+{
+	pthread_mutex_unlock(&registry);
+}
+
+/*
+ * In the child, registry held, only the forking thread alive: every cache
+ * of @pool that is not this thread's belonged to a thread that does not
+ * exist here and whose exit will never run, so it goes back now (T4: it is
+ * touched by nobody else). A range another thread was moving at the
+ * instant of fork (between a depot pop and its magazine's use) is lost to
+ * the child, as a malloc'ed block in flight is.
+ */
+void gp_tcache_fork_child(struct gen_pool *pool)
+{
+	struct gp_tcache *tc, *next, *mine;
+
+	if (!pool->tcache)
+		return;
+	for (tc = pool->tcache->caches; tc; tc = next) {
+		next = tc->pool_next;
+		for (mine = tl_caches; mine && mine != tc; mine = mine->thread_next)
+			;
+		if (mine)
+			continue;
+		cache_retire_locked(tc);
+		free(tc);
+	}
 }

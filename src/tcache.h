@@ -18,6 +18,8 @@
  *   gp_tcache.id, .pool, .tp     creation (immutable)       the owner; lookup
  *   .cached                      owner, relaxed store       owner; cached_bytes (relaxed)
  *   .cls[], .flush_seen          owner only                 owner only
+ *   .last_chunk/_start/_end/
+ *    _removals                   owner only                 owner only (gp_tcache_chunk_of)
  *   .pool_next/.pool_pprev,.dead registry lock              registry lock
  *   gp_mag.next                  pusher, relaxed store      poppers, relaxed (maybe stale)
  *   gp_mag.n, .round[]           the magazine's holder      its holder (handed over by the
@@ -87,6 +89,8 @@ struct gp_tcache {
 	unsigned long cached;     /* granules in this cache's magazines */
 	unsigned long flush_seen; /* the pool's flush_gen last acted on */
 	struct gen_pool_chunk *last_chunk; /* of the last cached call: a free's first guess */
+	unsigned long last_start, last_end; /* its bounds, compared without touching it */
+	unsigned long last_removals;        /* the pool's life.removals when it was set */
 	unsigned int max_granules, rounds;
 	struct gp_tcache *thread_next; /* the owner's list */
 	struct gp_tcache *pool_next;   /* the pool's list */

@@ -36,6 +36,16 @@
  * thread parked there blocks every other alloc and free of the pool; the
  * test shows that too, as the contrast.
  *
+ * Lifecycle points (lock-free pools; in GEN_POOL_SPINLOCK pools removal closes
+ * under the pool lock and has no pause point):
+ *  GP_TP_REMOVE_CLOSED        gp_remove_locked() in remove.c: the chunk is
+ *	closed (all its granules claimed by the remover), not yet unlinked.
+ *	The remover holds only the pool's life.remove_mu: allocations and frees
+ *	elsewhere go on; allocations find the closed chunk full.
+ *  GP_TP_SRC_IMPORT           import_locked() in source.c: the pool's grow
+ *	mutex is held, the source not yet called. Threads that fail meanwhile
+ *	wait for this import and retry; none imports again (tests/test_import_race.c).
+ *
  * The hook runs in the thread that reached the point, with that thread's
  * locks and read-side section held; it must not call into the pool.
  */
@@ -49,6 +59,8 @@ enum gp_testpoint {
 	GP_TP_ALLOC_WALK,
 	GP_TP_SUM_BEFORE_FLIP,
 	GP_TP_RUN_BEFORE_CAS,
+	GP_TP_REMOVE_CLOSED, /* lifecycle: see above */
+	GP_TP_SRC_IMPORT,
 	GP_TP_COUNT
 };
 
