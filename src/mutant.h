@@ -29,4 +29,9 @@
 #define GP_MUT_SCALABLE_ONLY_HINT 10 /* scalable fit gives up after its own region */
 #define GP_MUT_INDEX_LT 11       /* the index search takes start < addr for start <= addr */
 
+/* layers (src/layers/): 30-39 */
+#define GP_MUT_OC_NO_LIVE_CHECK 30 /* an object-cache free skips the liveness check */
+#define GP_MUT_RS_FREE_BELOW_MIN 31 /* a reserve free goes to the pool while below min_nr */
+#define GP_MUT_RS_WAKE_EARLY 32    /* a reserve free wakes waiters before it publishes */
+
 #endif /* GP_MUTANT_H */
