@@ -10,6 +10,7 @@
  *   engine           issue 5's targets beyond the headline: bulk_big (16 GiB
  *                    fill and drain against the kernel-style first fit),
  *                    chunks (free with 1000 chunks vs 1), meta (metadata)
+ *   layers           issue 13's targets: object caches and reserves (wl_layers.c)
  *   smoke            a few tiny runs: the test that the benchmark works
  *
  * The search sets are apart because their fixtures take seconds to fill:
@@ -357,6 +358,26 @@ static void set_engine(void)
 	}
 }
 
+/*
+ * The layers' targets (issue 13): the object cache's pair against jemalloc's
+ * malloc/free of the same size and its scaling, its bookkeeping, and the
+ * reserve under exhaustion (throughput, wake-up latency).
+ */
+static void add_layers(const struct threads *oc, const struct threads *je,
+		       const struct threads *rs, long wake_iters)
+{
+	struct wl_params p = { .pool_bytes = 256 * MiB, .granules = 1 };
+	struct wl_job *j;
+
+	add(&wl_obj_pair, "genpool_oc", p, oc, "bytes:%d", BENCH_OBJ_BYTES);
+	add(&wl_obj_pair, "jemalloc", p, je, "bytes:%d", BENCH_OBJ_BYTES);
+	if ((j = add(&wl_obj_meta, "genpool_oc", p, &th_one, "bytes:64+8")))
+		j->reps = 1;
+	add(&wl_rs_exhaust, "genpool_rs", p, rs, "min_nr:2");
+	if ((j = add(&wl_rs_wake, "genpool_rs", p, &th_smoke, "min_nr:1")))
+		j->iters = wake_iters;
+}
+
 static void set_smoke(void)
 {
 	static const char *const allocs[] = { "genpool_lf", "genpool_spin", "genpool_mutex",
@@ -377,12 +398,22 @@ static void set_smoke(void)
 		add_chunks(a, 64 * MiB, 16, &th_smoke);
 		add_meta(a, 64 * MiB);
 	}
+	add_layers(&th_smoke, &th_one, &th_smoke, 20);
+}
+
+static void set_layers(void)
+{
+	static const struct threads oc = { 3, { 1, 2, 16 } };
+	static const struct threads rs = { 2, { 2, 16 } };
+
+	add_layers(&oc, &th_one, &rs, 2000);
 }
 
 static const struct {
 	const char *name;
 	void (*build)(void);
 } sets[] = {
+	{ "layers", set_layers },
 	{ "headline", set_headline }, { "headline-search", set_headline_search },
 	{ "full", set_full },	      { "full-search", set_full_search },
 	{ "engine", set_engine },     { "smoke", set_smoke },
@@ -390,7 +421,7 @@ static const struct {
 
 const char *harness_sets(void)
 {
-	return "headline, headline-search, engine, full, full-search, smoke";
+	return "headline, headline-search, engine, layers, full, full-search, smoke";
 }
 
 int harness_select(const char *set)

@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "../atomic.h"
 #include "layer.h"
 
 #define OC_RADIX_BITS 9
@@ -77,12 +78,6 @@ struct gen_pool_objcache {
 /* objcache_slab.c: slabs, their bits and the address lookup */
 /* The backed slab holding @obj's address, or NULL. */
 struct oc_slab *oc_slab_lookup(struct gen_pool_objcache *c, unsigned long obj) GP_LAYER_HIDDEN;
-/* The same, trying @guess (the thread's last slab) first. */
-struct oc_slab *oc_slab_of(struct gen_pool_objcache *c, struct oc_slab *guess,
-			   unsigned long obj) GP_LAYER_HIDDEN;
-/* The object's index in @s, or -1 when @obj is not an object of @s. */
-long oc_slab_index(const struct gen_pool_objcache *c, const struct oc_slab *s,
-		   unsigned long obj) GP_LAYER_HIDDEN;
 /* Take up to @want objects from the slabs' free sets into @out; returns how many. */
 unsigned int oc_slab_take(struct gen_pool_objcache *c, unsigned long *out, unsigned int want,
 			  struct oc_slab **last) GP_LAYER_HIDDEN;
@@ -103,6 +98,38 @@ static inline unsigned long *oc_free_words(struct oc_slab *s)
 static inline unsigned long *oc_live_words(const struct gen_pool_objcache *c, struct oc_slab *s)
 {
 	return s->bits + c->nwords;
+}
+
+/* The hit paths' helpers, inline: they run on every alloc and free. */
+
+/* Does @s hold @obj's address now? Only a backed slab does (S3 of objcache_slab.c). */
+static inline bool oc_slab_holds(const struct gen_pool_objcache *c, const struct oc_slab *s,
+				 unsigned long obj)
+{
+	/* acquire: pairs with grow's release of backed */
+	return s && obj >= s->base && obj - s->base < c->slab_len &&
+	       gp_atomic_load_acquire(&s->backed);
+}
+
+/* @guess (the thread's last slab) when it holds @obj, else the lookup's answer. */
+static inline struct oc_slab *oc_slab_of(struct gen_pool_objcache *c, struct oc_slab *guess,
+					 unsigned long obj)
+{
+	return oc_slab_holds(c, guess, obj) ? guess : oc_slab_lookup(c, obj);
+}
+
+/* The object's index in @s, or -1 when @obj is not an object of @s. */
+static inline long oc_slab_index(const struct gen_pool_objcache *c, const struct oc_slab *s,
+				 unsigned long obj)
+{
+	unsigned long off = obj - s->base, i;
+
+	if (obj < s->base || off >= (unsigned long)c->per_slab * c->stride)
+		return -1;
+	if (c->stride_shift)
+		return off & (c->stride - 1) ? -1 : (long)(off >> c->stride_shift);
+	i = off / c->stride;
+	return i * c->stride == off ? (long)i : -1;
 }
 
 #endif /* GP_OBJCACHE_H */

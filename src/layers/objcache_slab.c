@@ -115,15 +115,6 @@ static void radix_free(struct oc_radix *n, unsigned int level)
 /* ------------------------------------------------------------------------ */
 /* Objects and slabs                                                        */
 
-/* Does @s hold @obj's address now? Only a backed slab does (S3). */
-static inline bool slab_holds(const struct gen_pool_objcache *c, const struct oc_slab *s,
-			      unsigned long obj)
-{
-	/* acquire: pairs with grow's release of backed */
-	return s && obj >= s->base && obj - s->base < c->slab_len &&
-	       gp_atomic_load_acquire(&s->backed);
-}
-
 /*
  * A stale descriptor (not backed) may still cover the address of a backed
  * slab that starts in the block before, so both candidates are checked.
@@ -133,28 +124,10 @@ struct oc_slab *oc_slab_lookup(struct gen_pool_objcache *c, unsigned long obj)
 	unsigned long key = obj >> c->slab_shift;
 	struct oc_slab *s = radix_get(c, key);
 
-	if (slab_holds(c, s, obj))
+	if (oc_slab_holds(c, s, obj))
 		return s;
 	s = key ? radix_get(c, key - 1) : NULL;
-	return slab_holds(c, s, obj) ? s : NULL;
-}
-
-/* @guess when it holds @obj (a backed slab), else the lookup's answer. */
-struct oc_slab *oc_slab_of(struct gen_pool_objcache *c, struct oc_slab *guess, unsigned long obj)
-{
-	return slab_holds(c, guess, obj) ? guess : oc_slab_lookup(c, obj);
-}
-
-long oc_slab_index(const struct gen_pool_objcache *c, const struct oc_slab *s, unsigned long obj)
-{
-	unsigned long off = obj - s->base, i;
-
-	if (obj < s->base || off >= (unsigned long)c->per_slab * c->stride)
-		return -1;
-	if (c->stride_shift)
-		return off & (c->stride - 1) ? -1 : (long)(off >> c->stride_shift);
-	i = off / c->stride;
-	return i * c->stride == off ? (long)i : -1;
+	return oc_slab_holds(c, s, obj) ? s : NULL;
 }
 
 /* The bits of word @w that stand for objects (the last word may be partial). */
