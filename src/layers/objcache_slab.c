@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "../atomic.h"
+#include "../testpoint.h"
 #include "objcache.h"
 
 #define BITS_PER_LONG (8 * sizeof(unsigned long))
@@ -167,6 +168,7 @@ static unsigned int slab_take(struct gen_pool_objcache *c, struct oc_slab *s, un
 			continue;
 		/* acquire: pairs with oc_slab_put's and grow's release */
 		old = gp_atomic_fetch_and_acquire(&fw[w], ~take);
+		GP_TESTPOINT_IF(old & take, GP_TP_OC_REFILL_CLAIMED);
 		for (take &= old; take; take &= take - 1)
 			out[got++] = s->base + (w * BITS_PER_LONG + (unsigned long)__builtin_ctzl(take)) *
 							c->stride;
@@ -249,6 +251,7 @@ unsigned int oc_slab_grow(struct gen_pool_objcache *c, unsigned long *out, unsig
 		errno = ENOMEM;
 		return 0;
 	}
+	GP_TESTPOINT(GP_TP_OC_GROW_UNPUBLISHED);
 	if (c->ctor)
 		for (i = 0; i < c->per_slab; i++)
 			c->ctor(base + i * c->stride, c->arg);
@@ -287,6 +290,7 @@ static bool slab_claim_all(struct gen_pool_objcache *c, struct oc_slab *s)
 				gp_atomic_fetch_or_release(&fw[k], word_mask(c, k));
 			return false;
 		}
+		GP_TESTPOINT_IF(w + 1 < c->nwords, GP_TP_OC_SHRINK_BETWEEN_WORDS);
 	}
 	return true;
 }
