@@ -32,6 +32,7 @@
 
 #define REGION_SIZE (4UL << 20)
 #define REGION_PHYS 0x80000000ULL
+#define REGION_ALIGN (2UL << 20)
 #define POOL_ORDER 12          /* 4 KiB pages */
 #define IO_BUF 8192            /* one I/O buffer: two pages */
 #define IO_RESERVE 4           /* buffers the I/O path is guaranteed */
@@ -98,7 +99,7 @@ static int ring(struct gen_pool *pool)
 
 	if (!r)
 		return die("gen_pool_alloc_pages");
-	if (gen_pool_virt_to_phys(pool, r) % (8 << POOL_ORDER))
+	if (r % (8 << POOL_ORDER) || gen_pool_virt_to_phys(pool, r) % (8 << POOL_ORDER))
 		return die("ring alignment");
 	printf("ring: 32 KiB at bus 0x%" PRIx64 "\n", (uint64_t)gen_pool_virt_to_phys(pool, r));
 	return gen_pool_free_pages(pool, r, 3) ? die("gen_pool_free_pages") : 0;
@@ -151,13 +152,16 @@ static int io_under_pressure(struct gen_pool *pool, struct gen_pool_reserve *buf
 
 int main(void)
 {
-	void *virt = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
+	/* mapped at a CPU address aligned like the bus address (2 MiB), as a BAR
+	 * is: then an aligned CPU address is an aligned bus address */
+	char *map = mmap(NULL, REGION_SIZE + REGION_ALIGN, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *virt = (void *)(((uintptr_t)map + REGION_ALIGN - 1) & ~(uintptr_t)(REGION_ALIGN - 1));
 	struct gen_pool *pool = gen_pool_create(POOL_ORDER, -1);
 	struct gen_pool_objcache *descs;
 	struct gen_pool_reserve *bufs;
 
-	if (virt == MAP_FAILED || !pool)
+	if (map == MAP_FAILED || !pool)
 		return die("setup");
 	if (gen_pool_add_virt(pool, (unsigned long)virt, REGION_PHYS, REGION_SIZE, -1))
 		return die("gen_pool_add_virt");
@@ -173,7 +177,7 @@ int main(void)
 		return die("destroy");
 	if (gen_pool_avail(pool) != REGION_SIZE || gen_pool_destroy(pool))
 		return die("gen_pool_destroy");
-	munmap(virt, REGION_SIZE);
+	munmap(map, REGION_SIZE + REGION_ALIGN);
 	printf("all memory back: ok\n");
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "error_helpers.h"
 #include "pool_helpers.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -92,6 +93,12 @@ static void refusals(void **state)
 	assert_int_equal(errno, EINVAL);
 	expect_report(EINVAL);
 	assert_null(gen_pool_reserve_create(pool, SZ, 0));
+	assert_int_equal(errno, EINVAL);
+	expect_report(EINVAL);
+	assert_null(gen_pool_reserve_create(pool, (size_t)-1, 1)); /* its rounding overflows */
+	assert_int_equal(errno, EINVAL);
+	expect_report(EINVAL);
+	assert_null(gen_pool_reserve_create(pool, ((size_t)UINT_MAX + 1) * G, 1));
 	assert_int_equal(errno, EINVAL);
 	expect_report(EINVAL);
 	errno = 0;

@@ -250,6 +250,7 @@ struct gen_pool_reserve *gen_pool_reserve_create(struct gen_pool *pool, size_t s
 						 unsigned int min_nr)
 {
 	struct gen_pool_reserve *r;
+	unsigned long g;
 	int err;
 
 	if (!pool)
@@ -258,6 +259,9 @@ struct gen_pool_reserve *gen_pool_reserve_create(struct gen_pool *pool, size_t s
 		return GP_REFUSE_NULL(EINVAL, "size is 0");
 	if (!min_nr)
 		return GP_REFUSE_NULL(EINVAL, "min_nr is 0");
+	g = gp_layer_granule(pool);
+	if (size > ~0UL - (g - 1) || (size + g - 1) / g > UINT_MAX)
+		return GP_REFUSE_NULL(EINVAL, "size %zu is too large for the pool", size);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
