@@ -224,12 +224,18 @@ static inline void swap_mags(struct oc_thread *t)
 	t->prev = m;
 }
 
-/* @want objects from the slabs, or from a new one; 0: errno ENOMEM. */
+/*
+ * @want objects from the slabs, or from a new one; 0: errno ENOMEM. A
+ * thread's first refill grows a slab of its own when the pool has room (as
+ * SLUB's per-CPU slabs): threads that share a slab share its bit words.
+ */
 static unsigned int slabs_take(struct gen_pool_objcache *c, unsigned long *out,
 			       unsigned int want, struct oc_slab **last)
 {
-	unsigned int n = oc_slab_take(c, out, want, last);
+	unsigned int n = *last ? 0 : oc_slab_grow(c, out, want, last);
 
+	if (!n)
+		n = oc_slab_take(c, out, want, last);
 	return n ? n : oc_slab_grow(c, out, want, last);
 }
 
@@ -296,7 +302,7 @@ unsigned long gen_pool_objcache_alloc(struct gen_pool_objcache *cache)
 		return GP_REFUSE_ADDR(EINVAL, "cache is NULL");
 	t = thread_get(cache);
 	if (unlikely(!t)) { /* no per-thread state: one object straight from the slabs */
-		if (!slabs_take(cache, &obj, 1, &s))
+		if (!oc_slab_take(cache, &obj, 1, &s) && !oc_slab_grow(cache, &obj, 1, &s))
 			return 0;
 		mark_live(cache, s, obj);
 		return obj;

@@ -67,18 +67,24 @@ struct gen_pool_objcache {
 	void (*ctor)(unsigned long obj, void *arg);
 	void *arg;
 	uint64_t id; /* unique for the process's lifetime */
-	struct oc_slab *slabs;
-	struct oc_slab *hint; /* where the last refill found objects; relaxed */
 	struct oc_radix *root;
-	unsigned long flush_gen;
 	struct gp_depot *depot;
+	/* written by refills, growth and shrinks: a line of their own, so that
+	 * the read-mostly geometry above stays shared in every core's cache */
+	struct oc_slab *slabs __attribute__((aligned(64)));
+	struct oc_slab *hint; /* where the last refill found objects; relaxed */
+	unsigned long flush_gen;
 	struct oc_thread *threads; /* under oc_registry */
 };
 
 /* objcache_slab.c: slabs, their bits and the address lookup */
 /* The backed slab holding @obj's address, or NULL. */
 struct oc_slab *oc_slab_lookup(struct gen_pool_objcache *c, unsigned long obj) GP_LAYER_HIDDEN;
-/* Take up to @want objects from the slabs' free sets into @out; returns how many. */
+/*
+ * Take up to @want objects from the slabs' free sets into @out; returns how
+ * many. The walk starts at *@last (the thread's own last slab) when set, so
+ * that threads keep to their own slabs and their bits to their own lines.
+ */
 unsigned int oc_slab_take(struct gen_pool_objcache *c, unsigned long *out, unsigned int want,
 			  struct oc_slab **last) GP_LAYER_HIDDEN;
 /* A new slab: @want objects into @out (the rest go to its free set); 0: ENOMEM. */

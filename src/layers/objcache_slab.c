@@ -181,7 +181,7 @@ unsigned int oc_slab_take(struct gen_pool_objcache *c, unsigned long *out, unsig
 {
 	/* acquire: pairs with the release CAS that pushed the head descriptor */
 	struct oc_slab *head = gp_atomic_load_acquire(&c->slabs);
-	struct oc_slab *start = gp_atomic_load_relaxed(&c->hint), *s;
+	struct oc_slab *start = *last ? *last : gp_atomic_load_relaxed(&c->hint), *s;
 	unsigned int got = 0;
 
 	if (!start)
@@ -210,6 +210,7 @@ static struct oc_slab *slab_descriptor(struct gen_pool_objcache *c, unsigned lon
 {
 	void **slot = radix_slot(c, base >> c->slab_shift);
 	struct oc_slab *s, *head;
+	size_t bytes;
 
 	if (!slot)
 		return NULL;
@@ -218,9 +219,12 @@ static struct oc_slab *slab_descriptor(struct gen_pool_objcache *c, unsigned lon
 		GP_BUG_ON(gp_atomic_load_relaxed(&s->backed)); /* the pool gave it out twice */
 		return s;
 	}
-	s = calloc(1, sizeof(*s) + 2 * c->nwords * sizeof(unsigned long));
+	/* a line of its own: the live bits of two threads' slabs never share one */
+	bytes = (sizeof(*s) + 2 * c->nwords * sizeof(unsigned long) + 63) & ~(size_t)63;
+	s = aligned_alloc(64, bytes);
 	if (!s)
 		return NULL;
+	memset(s, 0, bytes);
 	s->base = base;
 	head = gp_atomic_load_relaxed(&c->slabs);
 	do

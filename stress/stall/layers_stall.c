@@ -8,8 +8,9 @@
  * src/layers/objcache_slab.c (src/testpoint.h):
  *
  *  GP_TP_OC_REFILL_CLAIMED        the victim's refill has claimed objects
- *                                 from a slab's free word, not yet in its
- *                                 magazine;
+ *                                 from its slab's free word, not yet in its
+ *                                 magazine (its 33rd alloc: the first grew
+ *                                 its own slab and filled its magazine);
  *  GP_TP_OC_GROW_UNPUBLISHED      the victim's first alloc has allocated a
  *                                 new slab and not yet published it;
  *  GP_TP_OC_SHRINK_BETWEEN_WORDS  the victim's shrink holds the first free
@@ -160,6 +161,12 @@ static void *victim_main(void *arg)
 			gen_pool_objcache_free(cache, v->objs[--v->n]);
 		victim = true;
 		gen_pool_objcache_shrink(cache);
+	} else if (v->tp == GP_TP_OC_REFILL_CLAIMED) {
+		victim = false; /* its first alloc grows its own slab, 32 fill its magazine */
+		while (v->n < 32)
+			v->objs[v->n++] = gen_pool_objcache_alloc(cache);
+		victim = true; /* the magazine is empty: a refill from its slab */
+		v->objs[v->n++] = gen_pool_objcache_alloc(cache);
 	} else {
 		v->objs[v->n++] = gen_pool_objcache_alloc(cache);
 	}
@@ -174,7 +181,7 @@ static void run_point(enum gp_testpoint tp, const char *name)
 	unsigned long warm = 0;
 
 	cache = gen_pool_objcache_create(pool, name, OBJ, OBJ, 0, NULL, NULL);
-	if (tp == GP_TP_OC_REFILL_CLAIMED) /* a slab with free objects for the refill */
+	if (tp == GP_TP_OC_GROW_UNPUBLISHED) /* another thread's slab: the workers can go on */
 		warm = gen_pool_objcache_alloc(cache);
 	armed = tp;
 	parked = release_victim = 0;
