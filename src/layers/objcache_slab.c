@@ -219,12 +219,15 @@ static struct oc_slab *slab_descriptor(struct gen_pool_objcache *c, unsigned lon
 		GP_BUG_ON(gp_atomic_load_relaxed(&s->backed)); /* the pool gave it out twice */
 		return s;
 	}
-	/* a line of its own: the live bits of two threads' slabs never share one */
-	bytes = (sizeof(*s) + 2 * c->nwords * sizeof(unsigned long) + 63) & ~(size_t)63;
-	s = aligned_alloc(64, bytes);
+	/*
+	 * Exactly the header and the bits (not padded to a cache line: that
+	 * would cost up to 63 bytes a slab); threads keep to their own slabs
+	 * (oc_slab_take's start), which keeps their live-bit RMWs apart.
+	 */
+	bytes = sizeof(*s) + 2 * c->nwords * sizeof(unsigned long);
+	s = calloc(1, bytes);
 	if (!s)
 		return NULL;
-	memset(s, 0, bytes);
 	s->base = base;
 	head = gp_atomic_load_relaxed(&c->slabs);
 	do
