@@ -274,7 +274,7 @@ static void waiter_woken_by_free(void **state)
 			sched_yield();
 		usleep(round % 4 ? 2000 : 0); /* mostly asleep by now; sometimes not yet */
 		assert_int_equal(gen_pool_reserve_free(r, a), 0);
-		join_within(t, 10);
+		join_within(t, 5); /* a wake-up takes microseconds; valgrind, milliseconds */
 		assert_int_equal(w.got, a);
 		assert_int_equal(gen_pool_reserve_free(r, w.got), 0);
 	}
