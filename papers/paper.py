@@ -902,6 +902,7 @@ def plot_layers(res, outdir):
         if pts:
             a.plot([t for t, _ in pts], [v for _, v in pts], style, label=alloc)
     a.set_xscale("log", base=2)
+    a.set_ylim(bottom=0)
     a.set_xlabel("threads")
     a.set_ylabel("alloc+free pairs per second")
     a.set_title("64-byte objects: object cache vs malloc/free", fontsize=9)
@@ -914,7 +915,7 @@ def plot_layers(res, outdir):
     b.set_ylabel("elements served per second")
     p50 = d.med("rs_wake", RS, 2, "lat_p50_ns", min_nr=1)
     p99 = d.med("rs_wake", RS, 2, "lat_p99_ns", min_nr=1)
-    wake = "" if p50 is None else f"; wake-up p50 {ns(p50)}, p99 {ns(p99)}"
+    wake = "" if p50 is None else f"; wake-up p50 {us_or_ns(p50)}, p99 {us_or_ns(p99)}"
     b.set_title("Reserve under exhaustion" + wake, fontsize=9)
     b.grid(True, axis="y", alpha=0.3)
     fig.suptitle("Layers over the pool: object caches and reserves", fontsize=11)
