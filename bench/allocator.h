@@ -79,6 +79,7 @@ extern const struct bench_alloc ba_genpool_lf, ba_genpool_lf_bf, ba_genpool_spin
 extern const struct bench_alloc ba_memkind;
 extern const struct bench_alloc ba_glibc;
 extern const struct bench_alloc ba_jemalloc, ba_tcmalloc, ba_mimalloc;
+extern const struct bench_alloc ba_genpool_oc, ba_genpool_rs; /* alloc_layers.c */
 
 #ifdef __cplusplus
 }

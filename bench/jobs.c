@@ -14,6 +14,7 @@
  *                    churn (alloc latency while a chunk is removed and re-added)
  *   freerun          issue 10's targets: far run, 1..16-granule churn, and the
  *                    rows scripts/bench also runs on the build before the index
+ *   layers           issue 13's targets: object caches and reserves (wl_layers.c)
  *   smoke            a few tiny runs: the test that the benchmark works
  *
  * The search sets are apart because their fixtures take seconds to fill:
@@ -433,6 +434,26 @@ static void set_freerun(void)
 	add_search("genpool_lf", 64 * MiB, 90, 1, &th_one);
 }
 
+/*
+ * The layers' targets (issue 13): the object cache's pair against jemalloc's
+ * malloc/free of the same size and its scaling, its bookkeeping, and the
+ * reserve under exhaustion (throughput, wake-up latency).
+ */
+static void add_layers(const struct threads *oc, const struct threads *je,
+		       const struct threads *rs, long wake_iters)
+{
+	struct wl_params p = { .pool_bytes = 256 * MiB, .granules = 1 };
+	struct wl_job *j;
+
+	add(&wl_obj_pair, "genpool_oc", p, oc, "bytes:%d", BENCH_OBJ_BYTES);
+	add(&wl_obj_pair, "jemalloc", p, je, "bytes:%d", BENCH_OBJ_BYTES);
+	if ((j = add(&wl_obj_meta, "genpool_oc", p, &th_one, "bytes:64+8")))
+		j->reps = 1;
+	add(&wl_rs_exhaust, "genpool_rs", p, rs, "min_nr:2");
+	if ((j = add(&wl_rs_wake, "genpool_rs", p, &th_smoke, "min_nr:1")))
+		j->iters = wake_iters;
+}
+
 static void set_smoke(void)
 {
 	static const char *const allocs[] = { "genpool_lf", "genpool_spin", "genpool_mutex",
@@ -456,12 +477,22 @@ static void set_smoke(void)
 		add_import(a, 2 * MiB);
 		add_churn(a, 1, &th_smoke);
 	}
+	add_layers(&th_smoke, &th_one, &th_smoke, 20);
+}
+
+static void set_layers(void)
+{
+	static const struct threads oc = { 3, { 1, 2, 16 } };
+	static const struct threads rs = { 2, { 2, 16 } };
+
+	add_layers(&oc, &th_one, &rs, 2000);
 }
 
 static const struct {
 	const char *name;
 	void (*build)(void);
 } sets[] = {
+	{ "layers", set_layers },
 	{ "headline", set_headline }, { "headline-search", set_headline_search },
 	{ "full", set_full },	      { "full-search", set_full_search },
 	{ "engine", set_engine },     { "smoke", set_smoke },
@@ -470,7 +501,7 @@ static const struct {
 
 const char *harness_sets(void)
 {
-	return "headline, headline-search, engine, freerun, full, full-search, smoke";
+	return "headline, headline-search, engine, freerun, layers, full, full-search, smoke";
 }
 
 int harness_select(const char *set)

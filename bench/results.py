@@ -320,6 +320,7 @@ def targets(rows, scaling, meta):
                            _div(c1k, c1), 1.2, "<=", "chunks ns_per_free medians, 1 thread "
                            "(target about 1.0; pass up to 1.2)"))
     out += lifecycle_targets(idx)
+    out.extend(layers_targets(idx))
     return out
 
 
@@ -346,6 +347,45 @@ def lifecycle_targets(idx):
             v = _get(idx, "import", a, 1, m, pool_mib=2)
             out.append(_target("lifecycle-" + what, f"{what} of one 2 MiB anonymous span, {a}: "
                                "ns (mean)", v, None, "<=", f"import {m} median, 1 thread"))
+
+
+# Issue 13 (layers over the pool): object caches and reserves. The object
+# cache runs beside jemalloc's malloc/free of the same size; its bookkeeping
+# is measured (obj_meta); the reserve's figures are measurements to report,
+# with no goal of their own.
+OC = "genpool_oc"
+RS = "genpool_rs"
+
+
+def layers_targets(idx):
+    out = []
+    oc1 = _get(idx, "obj_pair", OC, 1, "ns_per_op", bytes=64)
+    je1 = _get(idx, "obj_pair", "jemalloc", 1, "ns_per_op", bytes=64)
+    out.append(_target("obj-pair", "object cache pair, 1 thread, 64 B: genpool_oc time / "
+                       "jemalloc malloc+free time", _div(oc1, je1), 1.5, "<=",
+                       "obj_pair ns_per_op medians, bytes 64, 1 thread"))
+    t1, t2, t16 = (_get(idx, "obj_pair", OC, t, "ops_per_s", bytes=64) for t in (1, 2, 16))
+    out.append(_target("obj-scale-2", "object cache scaling: ops/s 2 threads / 1 thread",
+                       _div(t2, t1), 1.8, ">=", "obj_pair ops_per_s medians, bytes 64"))
+    out.append(_target("obj-scale-16", "object cache scaling: ops/s 16 threads / 2 threads",
+                       _div(t16, t2), 0.9, ">=", "obj_pair ops_per_s medians, bytes 64"))
+    bits = _get(idx, "obj_meta", OC, 1, "oc_bits_per_object", bytes="64+8")
+    fixed = _get(idx, "obj_meta", OC, 1, "oc_fixed_bytes_per_slab", bytes="64+8")
+    what = "object cache bookkeeping: bits per object"
+    if fixed is not None:
+        what += f" (+ {fixed:,.0f} B fixed per slab, measured)"
+    out.append(_target("obj-meta", what, bits, 2.0, "<=", "obj_meta oc_bits_per_object: heap "
+                       "growth of 1024 slabs of 8-byte objects less that of 64-byte ones, per "
+                       "object; the rest per slab is the fixed cost"))
+    for t in (2, 16):
+        v = _get(idx, "rs_exhaust", RS, t, "ops_per_s", min_nr=2)
+        out.append(_target("rs-exhaust", f"reserve under exhaustion, {t} threads: elements "
+                           "served from the reserve per second (min_nr 2)", v, None, "",
+                           "rs_exhaust ops_per_s median"))
+    for q in ("p50", "p99"):
+        v = _get(idx, "rs_wake", RS, 2, f"lat_{q}_ns", min_nr=1)
+        out.append(_target("rs-wake", f"reserve waiter wake-up latency {q}, ns (a free while "
+                           "the waiter sleeps)", v, None, "", f"rs_wake lat_{q}_ns median"))
     return out
 
 
@@ -495,6 +535,8 @@ def fmt_target(e):
     v = e["measured"]
     meas = "not measured" if v is None else f"{v:.3g}"
     goal = "-" if e["goal"] is None else f"{e['cmp']} {e['goal']:g}"
+    if e["goal"] is None and v is not None and v >= 1000:
+        meas = f"{v:,.0f}"
     verdict = ("ref" if e.get("reference") else "-") if e["pass"] is None else \
         ("pass" if e["pass"] else "miss")
     if e.get("reference") and v is not None:
@@ -539,8 +581,8 @@ def print_targets(res, out=sys.stdout):
     ts = res.get("targets")
     if not ts:
         return
-    print("\nTargets of issue 5 (Scalable engine): each a ratio of two benchmarks of this run",
-          file=out)
+    print("\nTargets of issues 5 (Scalable engine) and 13 (layers): each a ratio of two "
+          "benchmarks of this run, or a measurement", file=out)
     w = max(len(e["what"]) for e in ts)
     head = f"{'target':<{w}} | {'measured':>12} {'goal':>7} | result"
     print(head, file=out)

@@ -116,5 +116,8 @@ void wl_bad_free(struct wl_run *run, struct wl_thread *t, uintptr_t addr, size_t
 extern const struct workload wl_hot_pair, wl_search, wl_align, wl_bulk, wl_xfree, wl_random,
 	wl_frag, wl_bulk_big, wl_chunks, wl_meta, wl_far_run;
 extern const struct workload wl_import, wl_churn; /* wl_lifecycle.c (issue 12) */
+/* wl_layers.c: the layers over the pool (object caches, reserves) */
+#define BENCH_OBJ_BYTES 64
+extern const struct workload wl_obj_pair, wl_obj_meta, wl_rs_exhaust, wl_rs_wake;
 
 #endif /* BENCH_WORKLOAD_H */

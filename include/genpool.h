@@ -558,6 +558,145 @@ struct genpool_constraints {
 GENPOOL_API unsigned long gen_pool_xalloc(struct gen_pool *pool, size_t size,
 					  const struct genpool_constraints *c);
 
+/* Layers over the pool (api.md section 3): LDD3's primitives               */
+
+/**
+ * gen_pool_alloc_pages - allocate 2^@order granules aligned to their size
+ * @pool: the pool
+ * @order: log2 of the number of granules (__get_free_pages' order)
+ *
+ * Returns the lowest address aligned to (granule << @order) at which
+ * 2^@order free granules start, in the first chunk (newest first) that has
+ * one; 0 with errno ENOMEM when none has. A NULL @pool, or an @order whose
+ * size overflows or exceeds UINT_MAX granules: 0 with errno EINVAL.
+ * Concurrency: as gen_pool_alloc (lock-free).
+ */
+GENPOOL_API unsigned long gen_pool_alloc_pages(struct gen_pool *pool, unsigned int order);
+
+/**
+ * gen_pool_free_pages - free what gen_pool_alloc_pages(@pool, @order) returned
+ *
+ * gen_pool_free(@pool, @addr, granule << @order) with its refusals (so a
+ * strict or cache pool refuses a wrong @order): 0 or -EINVAL.
+ */
+GENPOOL_API int gen_pool_free_pages(struct gen_pool *pool, unsigned long addr, unsigned int order);
+
+/** struct gen_pool_objcache - a cache of equal objects in a pool (kmem_cache); opaque */
+struct gen_pool_objcache;
+
+/* gen_pool_objcache_create flag: align objects to max(align, 64) bytes */
+#define GEN_POOL_OBJ_HWCACHE_ALIGN 0x1u
+
+/**
+ * gen_pool_objcache_create - a cache of objects of @size bytes (kmem_cache_create)
+ * @pool: the pool the slabs come from
+ * @name: a name for reports, copied; may be NULL
+ * @size: object size in bytes, > 0
+ * @align: 0 (the granule) or a power of two
+ * @flags: 0 or GEN_POOL_OBJ_HWCACHE_ALIGN
+ * @ctor: NULL, or called once per object with its address and @arg when its
+ *        slab is created, before the object is first returned
+ * @arg: passed to @ctor
+ *
+ * Objects are carved from slabs, each one range allocated from @pool; an
+ * object never straddles a slab. The cache's bookkeeping lives in the heap
+ * and never touches the pool's memory (only @ctor does). Returns the cache,
+ * or NULL with errno EINVAL (NULL pool, size 0, a bad align, unknown flags)
+ * or ENOMEM.
+ */
+GENPOOL_API struct gen_pool_objcache *gen_pool_objcache_create(
+	struct gen_pool *pool, const char *name, size_t size, size_t align, unsigned int flags,
+	void (*ctor)(unsigned long obj, void *arg), void *arg);
+
+/**
+ * gen_pool_objcache_alloc - an object of @cache (kmem_cache_alloc)
+ *
+ * Lock-free; served from the calling thread's magazine when it can be.
+ * Returns the object's address, or 0 with errno ENOMEM (the pool has no
+ * room for another slab) or EINVAL (NULL cache).
+ */
+GENPOOL_API unsigned long gen_pool_objcache_alloc(struct gen_pool_objcache *cache);
+
+/**
+ * gen_pool_objcache_free - give an object back (kmem_cache_free)
+ *
+ * Lock-free. 0, or -EINVAL when @obj is not an object of @cache or is not
+ * live (a double free): nothing changed. Of two racing frees of one object
+ * exactly one succeeds.
+ */
+GENPOOL_API int gen_pool_objcache_free(struct gen_pool_objcache *cache, unsigned long obj);
+
+/**
+ * gen_pool_objcache_shrink - give every slab with no live object back to the pool
+ *
+ * Returns the bytes given back (gen_pool_avail grows by them). Objects in
+ * the calling thread's magazines and in the depot are returned to their
+ * slabs first; other threads return theirs at their next call on @cache, so
+ * their slabs are given back by a later shrink. Safe concurrently with
+ * alloc and free. NULL cache: reported, 0.
+ */
+GENPOOL_API size_t gen_pool_objcache_shrink(struct gen_pool_objcache *cache);
+
+/**
+ * gen_pool_objcache_destroy - free @cache (kmem_cache_destroy)
+ *
+ * -EBUSY while objects are live (nothing changed); else every slab goes back
+ * to the pool and 0 is returned. Not concurrent with other calls on @cache.
+ * NULL: -EINVAL.
+ */
+GENPOOL_API int gen_pool_objcache_destroy(struct gen_pool_objcache *cache);
+
+/** struct gen_pool_reserve - min_nr elements held back for forward progress (mempool); opaque */
+struct gen_pool_reserve;
+
+/**
+ * gen_pool_reserve_create - a reserve of @min_nr elements of @size bytes (mempool_create)
+ *
+ * Allocates the @min_nr elements from @pool at once. NULL with errno EINVAL
+ * (NULL pool, size 0, min_nr 0) or ENOMEM (the pool cannot supply them now).
+ */
+GENPOOL_API struct gen_pool_reserve *gen_pool_reserve_create(struct gen_pool *pool, size_t size,
+							     unsigned int min_nr);
+
+/**
+ * gen_pool_reserve_alloc - an element (mempool_alloc)
+ * @timeout_ms: 0 never waits; -1 waits for ever; > 0 waits at least that
+ *              long; other negative values are refused (EINVAL)
+ *
+ * Tries the pool, then the reserve, then waits for a gen_pool_reserve_free
+ * (asleep, on a Concurrency Kit event count; never spinning) and tries
+ * again. Returns the element, or 0 with errno ENOMEM (no wait asked),
+ * ETIMEDOUT or EINVAL.
+ */
+GENPOOL_API unsigned long gen_pool_reserve_alloc(struct gen_pool_reserve *r, int timeout_ms);
+
+/**
+ * gen_pool_reserve_free - give an element back (mempool_free)
+ *
+ * Refills the reserve while it holds fewer than min_nr elements, else frees
+ * to the pool; wakes the waiters. -EINVAL for an address that is not out of
+ * this reserve (nothing changed).
+ */
+GENPOOL_API int gen_pool_reserve_free(struct gen_pool_reserve *r, unsigned long addr);
+
+/**
+ * gen_pool_reserve_resize - set min_nr at once (mempool_resize)
+ *
+ * Growing allocates the missing elements from the pool (-ENOMEM and nothing
+ * changed when it cannot); shrinking frees the surplus to the pool. min_nr 0
+ * or a NULL reserve: -EINVAL.
+ */
+GENPOOL_API int gen_pool_reserve_resize(struct gen_pool_reserve *r, unsigned int min_nr);
+
+/**
+ * gen_pool_reserve_destroy - free @r (mempool_destroy)
+ *
+ * -EBUSY while elements are out (nothing changed); else the reserve's
+ * elements go back to the pool. Not concurrent with other calls on @r.
+ * NULL: -EINVAL.
+ */
+GENPOOL_API int gen_pool_reserve_destroy(struct gen_pool_reserve *r);
+
 #ifdef __cplusplus
 }
 #endif

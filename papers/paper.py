@@ -839,17 +839,90 @@ def gen_engine_targets(d):
     if not has_engine(d.res):
         return ""
     rows = []
-    for e in engine_targets(d.res):
+    for e in [x for x in engine_targets(d.res) if not is_layer_target(x)]:
         meas, goal, verdict = R.fmt_target(e)
         rows.append((e["what"], meas, goal.replace("<=", "≤").replace(">=", "≥"), verdict,
                      e["derived"]))
-    n_pass = sum(e["pass"] is True for e in engine_targets(d.res))
-    n_miss = sum(e["pass"] is False for e in engine_targets(d.res))
-    n_none = sum(e["measured"] is None for e in engine_targets(d.res))
+    ts = [x for x in engine_targets(d.res) if not is_layer_target(x)]
+    n_pass = sum(e["pass"] is True for e in ts)
+    n_miss = sum(e["pass"] is False for e in ts)
+    n_none = sum(e["measured"] is None for e in ts)
     head = (f"{n_pass} targets met, {n_miss} missed, {n_none} not measured in this run "
             f"(rows marked ref are shown for comparison and have no target of their own).")
     return head + "\n\n" + table(["target", "measured", "goal", "result", "from"], rows,
                                  ["---", "---:", "---:", "---", "---"])
+
+
+# ---------------------------------------------------------------------------
+# The layers over the pool (issue 13): object caches and reserves
+
+OC, RS = R.OC, R.RS
+LAYER_TARGETS = ("obj-", "rs-")
+
+
+def is_layer_target(e):
+    return e["id"].startswith(LAYER_TARGETS)
+
+
+def has_layers(res):
+    return any(r["alloc"] in (OC, RS) for r in res.get("results", []))
+
+
+def layer_targets(res):
+    rows = res.get("results", [])
+    return [e for e in R.layers_targets(R._index(rows))]
+
+
+def gen_layers(d):
+    if not has_layers(d.res):
+        return ""
+    rows = []
+    for e in layer_targets(d.res):
+        meas, goal, verdict = R.fmt_target(e)
+        rows.append((e["what"], meas, goal.replace("<=", "≤").replace(">=", "≥"), verdict,
+                     e["derived"]))
+    ts = layer_targets(d.res)
+    n_pass = sum(e["pass"] is True for e in ts)
+    n_miss = sum(e["pass"] is False for e in ts)
+    goals = sum(e["goal"] is not None for e in ts)
+    head = (f"{n_pass} of {goals} targets met, {n_miss} missed; the reserve's rows are "
+            f"measurements without a goal of their own.")
+    fig = ("![Object cache pairs against jemalloc's malloc/free by thread count, and the "
+           "reserve under exhaustion](figures/layers.png)")
+    return "\n\n".join([head, table(["target", "measured", "goal", "result", "from"], rows,
+                                     ["---", "---:", "---:", "---", "---"]), fig])
+
+
+def plot_layers(res, outdir):
+    if not has_layers(res):
+        return []
+    d = Res(res)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for alloc, style in ((OC, "o-"), ("jemalloc", "s--")):
+        ts = d.threads("obj_pair", alloc=alloc, bytes=64)
+        vs = [d.med("obj_pair", alloc, t, "ops_per_s", bytes=64) for t in ts]
+        pts = [(t, v) for t, v in zip(ts, vs) if v]
+        if pts:
+            a.plot([t for t, _ in pts], [v for _, v in pts], style, label=alloc)
+    a.set_xscale("log", base=2)
+    a.set_ylim(bottom=0)
+    a.set_xlabel("threads")
+    a.set_ylabel("alloc+free pairs per second")
+    a.set_title("64-byte objects: object cache vs malloc/free", fontsize=9)
+    a.legend(fontsize=8)
+    a.grid(True, alpha=0.3)
+    ts = d.threads("rs_exhaust", alloc=RS, min_nr=2)
+    vs = [d.med("rs_exhaust", RS, t, "ops_per_s", min_nr=2) or 0 for t in ts]
+    b.bar([str(t) for t in ts], vs, color="tab:green")
+    b.set_xlabel("threads (pool held by others, min_nr 2)")
+    b.set_ylabel("elements served per second")
+    p50 = d.med("rs_wake", RS, 2, "lat_p50_ns", min_nr=1)
+    p99 = d.med("rs_wake", RS, 2, "lat_p99_ns", min_nr=1)
+    wake = "" if p50 is None else f"; wake-up p50 {us_or_ns(p50)}, p99 {us_or_ns(p99)}"
+    b.set_title("Reserve under exhaustion" + wake, fontsize=9)
+    b.grid(True, axis="y", alpha=0.3)
+    fig.suptitle("Layers over the pool: object caches and reserves", fontsize=11)
+    return [P.save(fig, res, outdir, "layers.png")]
 
 
 def _before_after_rows(old, new):
@@ -1027,6 +1100,7 @@ PAPER_BLOCKS = {
     "engine-targets": gen_engine_targets,
     "engine-before-after": gen_engine_before_after,
     "freerun": lambda d: FR.gen_freerun(d, R.fmt_target),
+    "layers": gen_layers,
 }
 # Blocks of the engine section: no "not used" note for results without the engine.
 ENGINE_BLOCKS = {"engine-targets", "engine-before-after"}
@@ -1081,6 +1155,7 @@ def figures(res, outdir):
     paths += plot_engine_before_after(res, outdir)
     paths += FR.plot_freerun(Res(res), plt, outdir)
     paths += R.RR.plot(res.get("replay"), outdir, plt)
+    paths += plot_layers(res, outdir)
     return paths
 
 
@@ -1182,6 +1257,8 @@ def main():
         out, unused = fill(text, blocks, d, os.path.relpath(doc, ROOT))
         for u in unused:
             if u in ENGINE_BLOCKS and not has_engine(res):
+                continue
+            if u == "layers" and not has_layers(res):
                 continue
             print(f"paper.py: note: block '{u}' is not used in {os.path.relpath(doc, ROOT)}",
                   file=sys.stderr)

@@ -27,6 +27,8 @@
 #define gp_atomic_fetch_or_acquire(p, v) __atomic_fetch_or((p), (v), __ATOMIC_ACQUIRE)
 #define gp_atomic_fetch_or_seq_cst(p, v) __atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
 #define gp_atomic_fetch_and_seq_cst(p, v) __atomic_fetch_and((p), (v), __ATOMIC_SEQ_CST)
+#define gp_atomic_fetch_or_release(p, v) __atomic_fetch_or((p), (v), __ATOMIC_RELEASE)
+#define gp_atomic_fetch_and_acquire(p, v) __atomic_fetch_and((p), (v), __ATOMIC_ACQUIRE)
 
 /*
  * Compare-and-swap; on failure *expected is refreshed with the current value

@@ -39,4 +39,9 @@
 #define GP_MUT_REMOVE_NO_CLOSE 21 /* removal checks the chunk is free instead of closing it */
 #define GP_MUT_IMPORT_TWICE 22    /* a thread that waited for a peer's import imports again */
 
+/* layers (src/layers/): 30-39 */
+#define GP_MUT_OC_NO_LIVE_CHECK 30 /* an object-cache free skips the liveness check */
+#define GP_MUT_RS_FREE_BELOW_MIN 31 /* a reserve free goes to the pool while below min_nr */
+#define GP_MUT_RS_WAKE_EARLY 32    /* a reserve free wakes waiters before it publishes */
+
 #endif /* GP_MUTANT_H */

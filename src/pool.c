@@ -23,6 +23,7 @@
 #include "atomic.h"
 #include "internal.h"
 #include "mutant.h"
+#include "layers/layer.h"
 #include "rcu.h"
 
 #ifdef GP_TSAN
@@ -497,4 +498,10 @@ phys_addr_t gen_pool_chunk_phys(const struct gen_pool_chunk *chunk)
 void *gen_pool_chunk_owner(const struct gen_pool_chunk *chunk)
 {
 	return chunk ? chunk->owner : NULL;
+}
+
+/* For the layers (src/layers/layer.h): the granule in bytes. */
+unsigned long gp_layer_granule(const struct gen_pool *pool)
+{
+	return 1UL << pool->min_alloc_order;
 }

@@ -62,6 +62,7 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "layers/layer.h"
 #include "mutant.h"
 #include "lifecycle.h"
 #include "tcache.h"
@@ -797,4 +798,89 @@ void gp_tcache_fork_child(struct gen_pool *pool)
 		cache_retire_locked(tc);
 		free(tc);
 	}
+}
+
+/* The depot for the layers (src/layers/layer.h): the object caches keep     */
+/* their per-thread magazines in struct gp_mag and trade them through the    */
+/* same stacks. A layer's magazine holds addresses only (round.chunk NULL).  */
+
+struct gp_depot {
+	struct gp_depot_class cls;
+};
+
+struct gp_mag *gp_mag_new(unsigned int rounds)
+{
+	return mag_new(rounds);
+}
+
+void gp_mag_free(struct gp_mag *m)
+{
+	free(m);
+}
+
+unsigned int gp_mag_count(const struct gp_mag *m)
+{
+	return m->n;
+}
+
+unsigned long gp_mag_pop(struct gp_mag *m)
+{
+	return m->round[--m->n].addr;
+}
+
+void gp_mag_push(struct gp_mag *m, unsigned long addr)
+{
+	m->round[m->n].addr = addr;
+	m->round[m->n].chunk = NULL;
+	m->n++;
+}
+
+struct gp_mag *gp_mag_next(const struct gp_mag *m)
+{
+	return gp_atomic_load_relaxed(&m->next);
+}
+
+struct gp_depot *gp_depot_new(void)
+{
+	struct gp_depot *d = aligned_alloc(GP_CACHELINE, sizeof(*d));
+
+	if (d)
+		memset(d, 0, sizeof(*d));
+	return d;
+}
+
+void gp_depot_free(struct gp_depot *d)
+{
+	if (!d)
+		return;
+	GP_BUG_ON(top_mag(top_read(&d->cls.full))); /* the caller took them first */
+	mag_free_list(stack_take_all(&d->cls.empty));
+	free(d);
+}
+
+void gp_depot_put_full(struct gp_depot *d, struct gp_mag *m)
+{
+	stack_push(&d->cls.full, m);
+}
+
+struct gp_mag *gp_depot_get_full(struct gp_depot *d)
+{
+	return stack_pop(&d->cls.full);
+}
+
+void gp_depot_put_empty(struct gp_depot *d, struct gp_mag *m)
+{
+	stack_push(&d->cls.empty, m);
+}
+
+struct gp_mag *gp_depot_get_empty(struct gp_depot *d, unsigned int rounds)
+{
+	struct gp_mag *m = stack_pop(&d->cls.empty);
+
+	return m ? m : mag_new(rounds);
+}
+
+struct gp_mag *gp_depot_take_full(struct gp_depot *d)
+{
+	return stack_take_all(&d->cls.full);
 }

@@ -32,6 +32,12 @@
  *	change the children meanwhile, and the parked thread's loop (rule U2)
  *	must recompute after its CAS.
  *
+ *  GP_TP_OC_REFILL_CLAIMED, GP_TP_OC_GROW_UNPUBLISHED,
+ *  GP_TP_OC_SHRINK_BETWEEN_WORDS   an object cache (objcache_slab.c): a
+ *	thread holding claimed free bits, an unpublished new slab, or part of a
+ *	slab it is shrinking; the others allocate and free around it (they find
+ *	other slabs or grow), and the shrink rolls back if they took objects.
+ *
  * In GEN_POOL_SPINLOCK pools the last three run under the pool lock, so a
  * thread parked there blocks every other alloc and free of the pool; the
  * test shows that too, as the contrast.
@@ -61,6 +67,10 @@ enum gp_testpoint {
 	GP_TP_RUN_BEFORE_CAS,
 	GP_TP_REMOVE_CLOSED, /* lifecycle: see above */
 	GP_TP_SRC_IMPORT,
+	/* layers (src/layers/objcache_slab.c; stress/stall/layers_stall.c) */
+	GP_TP_OC_REFILL_CLAIMED,     /* objects claimed from a slab, not yet in a magazine */
+	GP_TP_OC_GROW_UNPUBLISHED,   /* a new slab allocated, its objects not yet published */
+	GP_TP_OC_SHRINK_BETWEEN_WORDS, /* a shrink holds some of a slab's free words */
 	GP_TP_COUNT
 };
 

@@ -737,8 +737,9 @@ int main(int argc, char **argv)
 	init_ctl();
 	gen_pool_set_error_handler(on_error, NULL);
 	gp_testpoint_set_hook(park_hook);
-	/* points without a name here are reached by other scenarios (the
-	 * lifecycle's: stress/lifecycle.c and tests/test_import_race.c) */
+	/* the pool's points: those named above (others belong to other tests:
+	 * the lifecycle's to stress/lifecycle.c and tests/test_import_race.c,
+	 * the object caches' to layers_stall.c) */
 	for (unsigned int tp = 0; tp < GP_TP_COUNT; tp++)
 		if (tp_names[tp])
 			run_lockfree("lock-free", 0, (enum gp_testpoint)tp);
