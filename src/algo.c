@@ -23,7 +23,7 @@
 __thread const struct gen_pool_chunk *gp_search_chunk __attribute__((tls_model("initial-exec")));
 
 /* The summary of @map if it is the bitmap of the chunk being searched. */
-static const struct gp_summary *summary_of(const unsigned long *map, unsigned long size)
+const struct gp_summary *gp_algo_summary(const unsigned long *map, unsigned long size)
 {
 	const struct gen_pool_chunk *c = gp_search_chunk;
 
@@ -35,7 +35,7 @@ static unsigned long find_area(const unsigned long *map, unsigned long size, uns
 			       unsigned long nr, unsigned long align_mask,
 			       unsigned long align_offset)
 {
-	return gp_sum_find_zero_area(summary_of(map, size), map, size, start, nr, align_mask,
+	return gp_sum_find_zero_area(gp_algo_summary(map, size), map, size, start, nr, align_mask,
 				     align_offset);
 }
 
@@ -164,7 +164,7 @@ unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned long size, unsi
 	(void)data;
 	(void)pool;
 	(void)start_addr;
-	if (summary_of(map, size)) {
+	if (gp_algo_summary(map, size)) {
 		hint = thread_hint(size);
 		if (hint > start) {
 			bit = find_area(map, size, hint, nr, 0, 0);

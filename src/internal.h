@@ -198,6 +198,8 @@ struct gp_chunk_index *gp_index_without_locked(struct gen_pool *pool,
 /* Set around each algorithm call on a chunk, so the built-ins find its summary. */
 extern __thread const struct gen_pool_chunk *gp_search_chunk GP_HIDDEN
 	__attribute__((tls_model("initial-exec")));
+/* @map's summary if it is the live bitmap of the chunk being searched, else NULL. */
+const struct gp_summary *gp_algo_summary(const unsigned long *map, unsigned long size) GP_HIDDEN;
 const char *gp_algo_check(const struct gen_pool *pool, genpool_algo_t algo,
 			  const void *data) GP_HIDDEN;
 

@@ -96,24 +96,29 @@ static unsigned long fit_in_run(const struct xfit_data *d, unsigned long start_a
 
 /*
  * genpool_algo_t over the free runs of @map from @start: the lowest bit
- * whose run of @nr satisfies the constraints in @data, or @size.
+ * whose run of @nr satisfies the constraints in @data, or @size. The runs
+ * of at least @nr granules are found through the chunk's free-run index
+ * (runs.h) when @map is a chunk's live bitmap, so shorter holes are never
+ * visited; each candidate run is measured and tested as above.
  */
 static unsigned long xfit(unsigned long *map, unsigned long size, unsigned long start,
 			  unsigned int nr, void *data, struct gen_pool *pool, unsigned long start_addr)
 {
+	const struct gp_summary *sum = gp_algo_summary(map, size);
 	const struct xfit_data *d = data;
-	unsigned long z, e, b;
+	unsigned long z = start, e, b;
 
 	(void)pool;
-	for (z = start; (z = gp_bitmap_find_next_zero_bit(map, size, z)) < size; z = e) {
-		e = gp_bitmap_find_next_bit(map, size, z);
-		if (e - z < nr)
-			continue;
+	for (;;) {
+		z = gp_sum_find_zero_area(sum, map, size, z, nr, 0, 0);
+		if (z >= size || nr > size - z)
+			return size;
+		e = gp_bitmap_find_next_bit(map, size, z + nr);
 		b = fit_in_run(d, start_addr, z, e - nr);
 		if (b != NONE)
 			return b;
+		z = e;
 	}
-	return size;
 }
 
 /* Why @c can never be satisfied for @len bytes, or NULL. */
