@@ -261,3 +261,30 @@ unsigned long gp_chunk_outstanding(const struct gen_pool *pool,
 	}
 	return set << pool->min_alloc_order;
 }
+
+/*
+ * The longest run of clear bits in @c's bitmap, in granules: a plain scan
+ * from bit 0 (ranges parked in thread caches are set, so they count as
+ * allocated). Relaxed reads: exact at quiescence, a racy snapshot while
+ * threads change the map. The one place statistics read runs from, so that
+ * free-run summaries can answer it in O(1) later without other changes.
+ */
+unsigned long gp_chunk_largest_free_rcu(const struct gen_pool_chunk *c)
+{
+	unsigned long bit = 0, end, best = 0;
+
+	while (bit < c->nbits) {
+		bit = gp_bitmap_find_next_zero_bit(c->bits, c->nbits, bit);
+		if (bit >= c->nbits)
+			break;
+		end = gp_bitmap_find_next_bit(c->bits, c->nbits, bit);
+#if GP_MUTANT(GP_MUT_LARGEST_FREE_WORD)
+		if (end - bit > GP_BITS_PER_LONG - bit % GP_BITS_PER_LONG)
+			end = bit + GP_BITS_PER_LONG - bit % GP_BITS_PER_LONG;
+#endif
+		if (end - bit > best)
+			best = end - bit;
+		bit = end;
+	}
+	return best;
+}

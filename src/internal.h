@@ -16,6 +16,7 @@
 
 #include "atomic.h"
 #include "genpool.h"
+#include "obs.h"
 #include "summary.h"
 
 #define GP_HIDDEN __attribute__((visibility("hidden")))
@@ -97,6 +98,7 @@ struct gp_chunk_index {
 #define GP_NSHARDS 32
 struct gp_shard {
 	long claimed;
+	struct gp_stat_shard st; /* statistics (obs.h, stats.c) */
 } GP_ALIGNED_LINE;
 
 struct gen_pool {
@@ -115,6 +117,7 @@ struct gen_pool {
 	struct gen_pool_owner *mgr_owner;
 	struct gen_pool *mgr_next;
 	char *name;
+	struct gp_obs obs; /* statistics and event log (obs.h) */
 	struct gp_shard shards[GP_NSHARDS];
 };
 
@@ -168,6 +171,8 @@ int gp_chunk_free_rcu(struct gen_pool *pool, struct gen_pool_chunk *chunk, unsig
 unsigned long gp_chunk_outstanding(const struct gen_pool *pool,
 				   const struct gen_pool_chunk *chunk,
 				   unsigned long *ranges) GP_HIDDEN;
+/* Longest free run of @chunk in granules (cached ranges count as allocated). */
+unsigned long gp_chunk_largest_free_rcu(const struct gen_pool_chunk *chunk) GP_HIDDEN;
 
 /* chunk_index.c */
 struct gen_pool_chunk *gp_index_find_rcu(struct gen_pool *pool, unsigned long addr) GP_HIDDEN;
@@ -242,5 +247,15 @@ void gp_chunk_release_parked(struct gen_pool *pool, struct gen_pool_chunk *c,
 
 /* managed.c */
 void gp_managed_detach(struct gen_pool *pool) GP_HIDDEN;
+
+/*
+ * Statistics and event log (stats.c, log.c; fast-path hooks in stats.h and
+ * log.h). init at create, before the pool is returned; fini at destroy,
+ * which stops a log that is still running.
+ */
+void gp_obs_init(struct gen_pool *pool) GP_HIDDEN;
+void gp_obs_fini(struct gen_pool *pool) GP_HIDDEN;
+/* A chunk came from (@release false) or went back to its source: count it. */
+void gp_pool_count_import(struct gen_pool *pool, bool release) GP_HIDDEN;
 
 #endif /* GP_INTERNAL_H */

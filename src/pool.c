@@ -21,7 +21,9 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "log.h"
 #include "rcu.h"
+#include "stats.h"
 
 #ifdef GP_TSAN
 char gp_rcu_tsan_token;
@@ -89,6 +91,7 @@ struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid, unsigned in
 		errno = ENOMEM;
 		return NULL;
 	}
+	gp_obs_init(pool); /* last: GENPOOL_LOG logs a complete pool */
 	return pool;
 }
 
@@ -155,6 +158,7 @@ void gp_pool_free_all(struct gen_pool *pool)
 {
 	struct gen_pool_chunk *c, *next;
 
+	gp_obs_fini(pool); /* first: a running log is written out */
 	for (c = pool->chunks; c; c = next) {
 		next = c->next;
 		gp_chunk_free(c);
@@ -214,9 +218,9 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 		return GP_REFUSE(EINVAL, "pool is NULL");
 	why = bad_range(pool, addr, size, &nbits);
 	if (why)
-		return GP_REFUSE(EINVAL, "[0x%lx + %zu): %s", addr, size, why);
+		return GP_REFUSE_POOL(pool, EINVAL, "[0x%lx + %zu): %s", addr, size, why);
 	if (gp_meta_check_nid(nid))
-		return GP_REFUSE(EINVAL, "NUMA node %d does not exist", nid);
+		return GP_REFUSE_POOL(pool, EINVAL, "NUMA node %d does not exist", nid);
 	chunk = gp_chunk_new(pool, addr, phys, nbits, nid, owner);
 	if (!chunk)
 		return -ENOMEM;
@@ -230,6 +234,9 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 		/* release: pairs with the acquire in gp_index_find_rcu */
 		gp_atomic_store_release(&pool->index, index);
 		gp_chunk_publish_locked(pool, chunk);
+		/* under the lock: see log.c on publication */
+		gp_log_chunk(pool, GP_TR_ADD, chunk->start_addr,
+			     chunk->end_addr - chunk->start_addr + 1, chunk->phys_addr, GP_TRES_OK);
 	}
 	gp_pool_unlock(pool);
 	if (index) {
@@ -237,7 +244,7 @@ int gen_pool_add_owner(struct gen_pool *pool, unsigned long addr, phys_addr_t ph
 		return 0;
 	}
 	if (other)
-		err = GP_REFUSE(EEXIST, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
+		err = GP_REFUSE_POOL(pool, EEXIST, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
 				chunk->start_addr, chunk->end_addr, other->start_addr,
 				other->end_addr);
 	else
@@ -276,7 +283,7 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	data = named.data;
 	why = gp_algo_check(pool, algo, data);
 	if (why) {
-		GP_REFUSE(EINVAL, "%s; algorithm unchanged", why);
+		GP_REFUSE_POOL(pool, EINVAL, "%s; algorithm unchanged", why);
 		return;
 	}
 	pair = gp_meta_heap_zalloc(sizeof(*pair));
@@ -308,6 +315,8 @@ void gen_pool_for_each_chunk(struct gen_pool *pool,
 	struct gen_pool_chunk *c;
 
 	if (!pool || !func) {
+		if (pool)
+			gp_stats_refused(pool);
 		GP_REFUSE(EINVAL, "%s is NULL", pool ? "func" : "pool");
 		return;
 	}
