@@ -268,20 +268,34 @@ GENPOOL_API size_t gen_pool_size(struct gen_pool *pool);
 GENPOOL_API void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data);
 
 /* Built-in algorithms (genpool_algo_t). */
+/** gen_pool_first_fit - the lowest free run of @nr granules (the default algorithm) */
 GENPOOL_API unsigned long gen_pool_first_fit(unsigned long *map, unsigned long size,
 					     unsigned long start, unsigned int nr, void *data,
 					     struct gen_pool *pool, unsigned long start_addr);
+/**
+ * gen_pool_first_fit_align - the lowest free run whose address is aligned
+ * to the struct genpool_data_align given as @data (bytes, a power of 2)
+ */
 GENPOOL_API unsigned long gen_pool_first_fit_align(unsigned long *map, unsigned long size,
 						   unsigned long start, unsigned int nr,
 						   void *data, struct gen_pool *pool,
 						   unsigned long start_addr);
+/**
+ * gen_pool_fixed_alloc - the run at the offset in bytes from the chunk start
+ * given by the struct genpool_data_fixed in @data, if all of it is free
+ */
 GENPOOL_API unsigned long gen_pool_fixed_alloc(unsigned long *map, unsigned long size,
 					       unsigned long start, unsigned int nr, void *data,
 					       struct gen_pool *pool, unsigned long start_addr);
+/**
+ * gen_pool_first_fit_order_align - the lowest free run aligned, relative to
+ * the chunk start, to @nr rounded up to a power of two granules
+ */
 GENPOOL_API unsigned long gen_pool_first_fit_order_align(unsigned long *map, unsigned long size,
 							 unsigned long start, unsigned int nr,
 							 void *data, struct gen_pool *pool,
 							 unsigned long start_addr);
+/** gen_pool_best_fit - the smallest free hole that fits @nr granules (ties: the lowest) */
 GENPOOL_API unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size,
 					    unsigned long start, unsigned int nr, void *data,
 					    struct gen_pool *pool, unsigned long start_addr);
@@ -299,10 +313,13 @@ GENPOOL_API unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned lon
 						struct gen_pool *pool, unsigned long start_addr);
 
 /* Chunk accessors, for gen_pool_for_each_chunk() callbacks. */
+/** gen_pool_chunk_start - first byte of the chunk (0 for NULL) */
 GENPOOL_API unsigned long gen_pool_chunk_start(const struct gen_pool_chunk *chunk);
 /** gen_pool_chunk_end - last byte of the chunk's last whole granule (inclusive) */
 GENPOOL_API unsigned long gen_pool_chunk_end(const struct gen_pool_chunk *chunk);
+/** gen_pool_chunk_phys - physical address the chunk was added with ((phys_addr_t)-1 for NULL) */
 GENPOOL_API phys_addr_t gen_pool_chunk_phys(const struct gen_pool_chunk *chunk);
+/** gen_pool_chunk_owner - the owner pointer the chunk was added with (NULL for NULL) */
 GENPOOL_API void *gen_pool_chunk_owner(const struct gen_pool_chunk *chunk);
 
 /* ------------------------------------------------------------------------ */
