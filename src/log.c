@@ -367,17 +367,33 @@ static void orphan_all(struct gp_log *log, bool flush)
 	pthread_mutex_unlock(&registry);
 }
 
+/*
+ * Open @path for a log: created if it is new (*created), else truncated (a
+ * device such as /dev/null is written as it is). -errno on failure.
+ */
+static int open_log(const char *path, bool *created)
+{
+	int flags = O_WRONLY | O_APPEND | O_CLOEXEC, fd;
+
+	fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+	*created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, flags | O_TRUNC);
+	return fd >= 0 ? fd : -errno;
+}
+
 /* Open @path, write the header and the chunks, publish. pool->obs.log_lock held. */
 static int start_locked(struct gen_pool *pool, const char *path)
 {
 	struct gp_log *log = calloc(1, sizeof(*log));
+	bool created;
 	int err;
 
 	if (!log)
 		return -ENOMEM;
-	log->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	log->fd = open_log(path, &created);
 	if (log->fd < 0) {
-		err = -errno;
+		err = log->fd;
 		free(log);
 		return err;
 	}
@@ -396,7 +412,8 @@ static int start_locked(struct gen_pool *pool, const char *path)
 		return 0;
 	orphan_all(log, false);
 	close(log->fd);
-	unlink(path);
+	if (created)
+		unlink(path); /* no file left behind; one that was there stays */
 	free(log);
 	return err;
 }
