@@ -241,7 +241,8 @@ static void *log_worker(void *arg)
 {
 	struct logger *l = arg;
 
-	for (unsigned int i = 0; i < PAIRS || (l->stop && !*l->stop); i++) {
+	for (unsigned int i = 0;
+	     i < PAIRS || (l->stop && !__atomic_load_n(l->stop, __ATOMIC_RELAXED)); i++) {
 		unsigned long a = gen_pool_alloc(l->pool, G);
 		unsigned int k = rand_r(&l->seed) % HANDOFF;
 		unsigned long mine;
