@@ -86,6 +86,7 @@ static const char *const tp_names[GP_TP_COUNT] = {
 	[GP_TP_FREE_BEFORE_AVAIL] = "free before avail",
 	[GP_TP_ALLOC_WALK] = "RCU chunk walk",
 	[GP_TP_SUM_BEFORE_FLIP] = "summary sync",
+	[GP_TP_OBS_STEAL] = "high-water steal",
 };
 
 struct range {
@@ -386,6 +387,13 @@ static void *victim_main(void *arg)
 			fail("victim's alloc on the empty pool failed (errno %d)", errno);
 		}
 	} else {
+		if (victim.point == GP_TP_OBS_STEAL) {
+			/* unarmed: leave slack (a free), so that the next raise steals */
+			addr = gen_pool_alloc(pool, G);
+			if (!addr || gen_pool_free(pool, addr, G))
+				fail("victim's granule to leave slack (0x%lx)", addr);
+			gen_pool_cache_flush(pool); /* a cache pool: hold nothing */
+		}
 		tp_armed = true;
 		addr = gen_pool_alloc(pool, victim.size);
 		tp_armed = false;
@@ -528,7 +536,7 @@ static void check_held_count(enum gp_testpoint tp, unsigned long n)
 			fail("parked victim holds granule %lu, outside its run", i);
 	if (tp == GP_TP_CLAIM_BETWEEN_WORDS && (n == 0 || n >= VICTIM_NR))
 		fail("parked between words holding %lu of %d granules", n, VICTIM_NR);
-	if (tp == GP_TP_ALLOC_BEFORE_AVAIL && n != VICTIM_NR)
+	if ((tp == GP_TP_ALLOC_BEFORE_AVAIL || tp == GP_TP_OBS_STEAL) && n != VICTIM_NR)
 		fail("parked after its claim holding %lu of %d granules", n, VICTIM_NR);
 	if ((tp == GP_TP_FREE_BEFORE_AVAIL || tp == GP_TP_ALLOC_WALK) && n)
 		fail("parked at %s holding %lu granules", tp_names[tp], n);
