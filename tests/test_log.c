@@ -168,6 +168,10 @@ static void refusals_and_results(void **state)
 	expect_report(EINVAL);
 	assert_int_equal(gen_pool_get_stats(pool, &st, sizeof(st)), 0);
 	assert_int_equal(st.refused, 3); /* the refusals with a pool */
+	/* an existing file (here a device) is written as it is, never removed */
+	assert_int_equal(gen_pool_log_start(pool, "/dev/null"), 0);
+	assert_int_equal(gen_pool_log_stop(pool), 0);
+	assert_true(exists("/dev/null"));
 	/* a stopped pool logs again, to a new file */
 	assert_int_equal(gen_pool_log_start(pool, path_of("second")), 0);
 	assert_int_equal(gen_pool_destroy(pool), 0); /* stops the log */

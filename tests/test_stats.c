@@ -361,6 +361,23 @@ static void dump_writes_pool_and_chunks(void **state)
 	expect_no_report();
 }
 
+/* A stream that cannot be written: the failed write's error, not a refusal. */
+static void dump_reports_a_failed_write(void **state)
+{
+	struct gen_pool *pool = gen_pool_create(ORDER, -1);
+	FILE *ro = fopen("/dev/null", "r");
+	int err;
+
+	(void)state;
+	assert_non_null(ro);
+	err = gen_pool_dump_stats(pool, ro);
+	assert_true(err < 0 && err != -EINVAL);
+	expect_no_report();
+	assert_int_equal(stats_of(pool).refused, 0);
+	fclose(ro);
+	assert_int_equal(gen_pool_destroy(pool), 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Threads racing, then quiescence: every field exact                       */
 
@@ -489,6 +506,7 @@ int main(void)
 		cmocka_unit_test_setup(high_water_is_exact_across_threads, setup),
 		cmocka_unit_test_setup(cache_pool_counts_cached_as_available, setup),
 		cmocka_unit_test_setup(dump_writes_pool_and_chunks, setup),
+		cmocka_unit_test_setup(dump_reports_a_failed_write, setup),
 		cmocka_unit_test_setup(race_lock_free, setup),
 		cmocka_unit_test_setup(race_spinlock, setup),
 		cmocka_unit_test_setup(race_cache, setup),
