@@ -29,6 +29,7 @@
 #include "bitmap.h"
 #include "internal.h"
 #include "mutant.h"
+#include "stats.h"
 #include "testpoint.h"
 
 /* Claims of the same run that may fail in a row before a chunk is skipped. */
@@ -181,7 +182,7 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 	}
 	GP_TESTPOINT(GP_TP_ALLOC_BEFORE_AVAIL);
 	if (!GP_MUTANT(GP_MUT_NO_AVAIL))
-		gp_pool_account(pool, (long)nbits);
+		gp_stats_account(pool, (long)nbits);
 	return c->start_addr + (bit << pool->min_alloc_order);
 }
 
@@ -216,7 +217,7 @@ static int release_counted(struct gen_pool *pool, struct gen_pool_chunk *c, unsi
 	if (release(pool, c, bit, nbits))
 		return -EBUSY;
 	GP_TESTPOINT(GP_TP_FREE_BEFORE_AVAIL);
-	gp_pool_account(pool, -(long)nbits);
+	gp_stats_account(pool, -(long)nbits);
 	return 0;
 }
 

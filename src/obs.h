@@ -16,12 +16,16 @@
 
 #include <pthread.h>
 
-/* One shard's counters; all updated with atomics (slots can be shared). */
+/*
+ * One shard's counters (stats.h). allocs and frees have one writer, the
+ * slot's own thread; threads that share the slot (beyond GP_NSHARDS
+ * threads) count on the _shared twins with atomic adds.
+ */
 struct gp_stat_shard {
-	long live;  /* granules handed to callers less granules they gave back, via this slot */
 	long ceil;  /* this shard's part of high_water (stats.c): sum of ceil = high_water */
 	unsigned long long allocs, frees; /* successful alloc / free entry points */
-	unsigned long long failed, refused; /* ENOMEM results; refused calls */
+	unsigned long long allocs_shared, frees_shared;
+	unsigned long long failed, refused; /* ENOMEM results; refused calls (atomic adds) */
 };
 
 struct gp_log; /* log.c */
@@ -32,8 +36,9 @@ struct gp_obs {
 	pthread_mutex_t log_lock; /* serialises gen_pool_log_start / _stop of this pool */
 	/* written only off the fast path, on a line of their own */
 	int slack __attribute__((aligned(64))); /* some shard's ceil may exceed its live */
+	int busy;     /* the high-water rebalance lock: tried, never waited for on alloc */
+	int pending;  /* a raise asked for a rebalance (stats.c: combine) */
 	unsigned long long imports, releases;   /* source traffic (gp_pool_count_import) */
-	pthread_mutex_t stats_lock;             /* high-water rebalances and resets */
 };
 
 #endif /* GP_OBS_H */

@@ -4,11 +4,14 @@
  * gen_pool_dump_stats, and the high-water protocol.
  *
  * Counting: every counter lives on the per-thread-slot shards of the
- * accounting (struct gp_shard): allocs, frees, failed and refused are
- * relaxed increments, and the shard's live count (granules handed out less
- * granules given back through this slot) is one atomic add. A reader sums
- * the shards; each sum is exact at quiescence, and while threads race it
- * lags by the calls in flight (each counter is read once, in turn).
+ * accounting (struct gp_shard). allocs and frees are single-writer
+ * counters of the slot's own thread (a plain load and store; threads that
+ * share a slot count on atomic twins), failed and refused atomic adds off
+ * the fast path. The shard's live count, live[i] below, is the
+ * accounting's own count of granules claimed in the bitmaps through the
+ * slot (so in cache pools ranges parked in thread caches count as
+ * allocated, as they do for largest_free). A reader sums the shards; each sum is exact at quiescence, and while threads race
+ * it lags by the calls in flight (each counter is read once, in turn).
  *
  * High water without a shared counter. The allocated total is T = sum of
  * live[i], which no thread sees without reading every shard. Two cheap
@@ -29,40 +32,50 @@
  *
  * so T = sum live[i] <= sum ceil[i] = high_water at every quiescent moment,
  * and since the sum of the ceilings never decreases (below), high_water is
- * never below the peak of any quiescent moment. An allocation adds to its
- * live count and compares it with its own ceiling, both on its own line:
- * that is the whole fast path. Above the ceiling (gp_stats_raise), it
- * raises its ceiling to its live count, which raises high_water by exactly
- * the excess. To keep high_water exact, and not merely an upper bound,
- * slack (a ceiling above its live count, left behind by frees) must be
- * used before high_water grows: a free that leaves slack sets pool->obs.slack,
- * and a raise that finds it set first takes, under stats_lock, every other
- * shard's slack (steal: ceil[j] lowered to live[j]) and adds it to its own
- * ceiling; only what is still missing raises high_water. In a sequential
- * history (every call ordered before the next) this keeps, by induction
- * over the calls, sum ceil = the maximum of T so far, i.e. high_water is
- * exact; while calls race it can exceed the true peak by what the racing
- * calls moved (a stale slack flag, a steal reading shards one by one).
+ * never below the peak of any quiescent moment. A claim adds to its live
+ * count and compares it with its own ceiling, both on its own line: that
+ * is the whole fast path. Above the ceiling (gp_stats_raise), with no
+ * slack anywhere it raises its ceiling to its count, which raises
+ * high_water by exactly the excess. Slack (a ceiling above its count, left
+ * behind by frees) must be used before high_water grows, or high_water
+ * would only be an upper bound: a release that leaves slack sets
+ * pool->obs.slack, and a raise that finds it set asks for a rebalance
+ * instead: take every shard's slack (steal: ceil[j] lowered to live[j]),
+ * cover every shard past its ceiling from it, and raise only what is still
+ * missing. In a sequential history (every call ordered before the next)
+ * this keeps, by induction over the calls, sum ceil = the maximum of T so
+ * far, i.e. high_water is exact; while calls race it can exceed the true
+ * peak by what the racing calls moved (a stale slack flag, shards read one
+ * by one).
  *
- * The race that matters for (I2) is steal() lowering ceil[j] while a
+ * The race that matters for (I2) is a steal lowering ceil[j] while a
  * thread adds to live[j] and reads ceil[j] (a store-buffering pair, both
- * sides seq_cst: gp_stats_alloc's add and load, steal's CAS and load).
- * Either the adder reads the lowered ceiling, and raises it itself if it
- * is past it; or its read came first, so its add precedes steal's CAS and
- * steal's re-read of live[j] sees it, and steal raises the ceiling back
- * over it. Ceilings only move by CAS; steals are serialised by stats_lock
- * and lower a ceiling only if no raise changed it since they read it, so
- * no raise is lost, and the amount a steal removes is exactly what it
- * gives on (re-raises are raises), so the sum of ceilings never falls
- * except at gen_pool_reset_high_water, which steals all slack and gives it
- * to no one: high_water becomes T.
+ * sides seq_cst: the accounting's add and gp_stats_check_ceil's load, the
+ * steal's CAS and the rebalance's re-read). Either the adder reads the
+ * lowered ceiling and raises it itself (or asks for a rebalance); or its
+ * read came first, so its add precedes the CAS and the rebalance's re-read
+ * of live[j], after all steals, sees it and covers it. Ceilings only move
+ * by CAS; a steal lowers a ceiling only if no raise changed it since it
+ * was read, so no raise is lost; slack taken is given back in full
+ * (leftover to shard 0), so the sum of ceilings never falls, except at
+ * gen_pool_reset_high_water, which gives none back: high_water becomes T.
  *
- * Progress: an allocation only tries stats_lock; taken (another steal, a
- * reader summing the ceilings, a reset), it raises its own ceiling without
- * stealing. So alloc and free stay lock-free (stress/stall parks a thread
- * inside a steal), at the price of an over-statement while they overlap.
+ * Progress: rebalances are serialised by a lock that alloc and free only
+ * try (obs.busy). A raise that finds it taken leaves a request
+ * (obs.pending) and returns; the holder re-reads the requests after it
+ * unlocks and rebalances again (combine). So alloc and free never wait:
+ * stress/stall parks a thread inside a rebalance while the others go on.
+ * A thread stalled there delays only the covering of others' excess, which
+ * is then below its true value only while that call is in flight.
+ *
+ * Drift: every rebalance that reads shards while their counts move can
+ * over-state by what moved, and the sum of ceilings never comes down, so
+ * under sustained concurrent churn high_water drifts upward from the true
+ * peak; it is reported capped at the pool's size (no peak exceeds it).
+ * gen_pool_reset_high_water starts again from the exact value.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "atomic.h"
@@ -76,14 +89,12 @@
 
 void gp_obs_init(struct gen_pool *pool)
 {
-	pthread_mutex_init(&pool->obs.stats_lock, NULL);
 	gp_log_at_create(pool);
 }
 
 void gp_obs_fini(struct gen_pool *pool)
 {
 	gp_log_at_destroy(pool);
-	pthread_mutex_destroy(&pool->obs.stats_lock);
 }
 
 void gp_pool_count_import(struct gen_pool *pool, bool release)
@@ -91,66 +102,113 @@ void gp_pool_count_import(struct gen_pool *pool, bool release)
 	gp_atomic_add_relaxed(release ? &pool->obs.releases : &pool->obs.imports, 1);
 }
 
-/* Raise @s's ceiling to its live count if it is below (a CAS loop). */
-static void raise_to_live(struct gp_stat_shard *s)
+/* Raise @sh's ceiling to its claimed count if it is below (a CAS loop). */
+static void raise_to_count(struct gp_shard *sh)
 {
-	long ceil = gp_atomic_load_seq_cst(&s->ceil), live;
+	long ceil = gp_atomic_load_seq_cst(&sh->st.ceil), count;
 
-	/* seq_cst: the steal side of the pair described at the top */
-	while ((live = gp_atomic_load_seq_cst(&s->live)) > ceil)
-		if (gp_atomic_cas_seq_cst(&s->ceil, &ceil, live))
+	/* seq_cst: the rebalance side of the pair described at the top */
+	while ((count = gp_atomic_load_seq_cst(&sh->claimed)) > ceil)
+		if (gp_atomic_cas_seq_cst(&sh->st.ceil, &ceil, count))
 			break;
 }
 
-/* Lower @s's ceiling to its live count; the amount removed. stats_lock held. */
-static long steal(struct gp_stat_shard *s)
+/* Lower @sh's ceiling to its claimed count; the amount removed. Lock held. */
+static long steal(struct gp_shard *sh)
 {
-	long ceil = gp_atomic_load_seq_cst(&s->ceil);
-	long live = gp_atomic_load_seq_cst(&s->live);
+	long ceil = gp_atomic_load_seq_cst(&sh->st.ceil);
+	long count = gp_atomic_load_seq_cst(&sh->claimed);
 
 	/* a failed CAS: a raise moved the ceiling meanwhile, so it has no slack to take */
-	if (live >= ceil || !gp_atomic_cas_seq_cst(&s->ceil, &ceil, live))
+	if (count >= ceil || !gp_atomic_cas_seq_cst(&sh->st.ceil, &ceil, count))
 		return 0;
-	/* an add that read the old ceiling is in live now: cover it again */
-	raise_to_live(s);
-	return ceil - live;
+	return ceil - count;
 }
 
-/* Take every other shard's slack onto @s, if a free left any. */
-static void take_slack(struct gen_pool *pool, struct gp_stat_shard *s)
+/*
+ * Take all slack, then cover every shard whose count passed its ceiling,
+ * from the slack first; raise only what is still missing. Slack left over
+ * stays on shard 0 (the sum of ceilings never falls). With @reset, nothing
+ * is left over: high_water becomes what is claimed. Lock held.
+ */
+static void rebalance_locked(struct gen_pool *pool, bool reset)
 {
-	long got = 0;
+	long got = 0, need, give;
 
-	/*
-	 * Never wait on the alloc path: with another steal (or a reader) in,
-	 * raise instead, over-stating high_water by as much while they overlap.
-	 */
-	if (pthread_mutex_trylock(&pool->obs.stats_lock))
-		return;
-	if (gp_atomic_load_relaxed(&pool->obs.slack)) {
-		/* cleared before the shards are read: a later free sets it again */
-		gp_atomic_store_relaxed(&pool->obs.slack, 0);
-		GP_TESTPOINT(GP_TP_OBS_STEAL);
-		for (unsigned int i = 0; i < GP_NSHARDS; i++)
-			if (&pool->shards[i].st != s)
-				got += steal(&pool->shards[i].st);
-		if (got)
-			gp_atomic_add_fetch_seq_cst(&s->ceil, got);
+	gp_atomic_store_relaxed(&pool->obs.slack, 0); /* a free after this sets it again */
+	GP_TESTPOINT(GP_TP_OBS_STEAL);
+	for (unsigned int i = 0; i < GP_NSHARDS; i++)
+		got += steal(&pool->shards[i]);
+	/* re-read after every steal: an add that read an old ceiling is seen here */
+	for (unsigned int i = 0; i < GP_NSHARDS; i++) {
+		struct gp_shard *sh = &pool->shards[i];
+
+		need = gp_atomic_load_seq_cst(&sh->claimed) - gp_atomic_load_seq_cst(&sh->st.ceil);
+		give = need < got ? need : got;
+		if (give > 0 && !reset) {
+			gp_atomic_add_fetch_seq_cst(&sh->st.ceil, give);
+			got -= give;
+		}
+		if (need > 0 && (!GP_MUTANT(GP_MUT_HW_NO_RAISE) || reset))
+			raise_to_count(sh);
 	}
-	pthread_mutex_unlock(&pool->obs.stats_lock);
+	if (got > 0 && !reset) {
+		gp_atomic_add_fetch_seq_cst(&pool->shards[0].st.ceil, got);
+		gp_atomic_store_relaxed(&pool->obs.slack, 1);
+	}
 }
 
-void gp_stats_raise(struct gen_pool *pool, struct gp_stat_shard *s)
+static bool try_lock(struct gen_pool *pool)
 {
-	bool slack = gp_atomic_load_relaxed(&pool->obs.slack);
+	int free_ = 0;
 
-	if (slack)
-		take_slack(pool, s);
-	if (slack || !GP_MUTANT(GP_MUT_HW_NO_RAISE))
-		raise_to_live(s);
-	/* more slack taken than needed: it is on this shard now */
-	if (gp_atomic_load_relaxed(&s->ceil) > gp_atomic_load_relaxed(&s->live))
-		gp_atomic_store_relaxed(&pool->obs.slack, 1);
+	/* seq_cst: with the pending flag, see gp_stats_raise */
+	return gp_atomic_cas_seq_cst(&pool->obs.busy, &free_, 1);
+}
+
+static void unlock(struct gen_pool *pool)
+{
+	__atomic_store_n(&pool->obs.busy, 0, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Rebalance while anyone asked for it and the lock is free. A thread that
+ * finds the lock taken returns at once: the holder, after it unlocks,
+ * sees the request (seq_cst: the request is stored before the failed CAS
+ * on the lock, which precedes the unlock, which precedes the holder's
+ * re-read of the request) and rebalances again.
+ */
+static void combine(struct gen_pool *pool)
+{
+	while (__atomic_load_n(&pool->obs.pending, __ATOMIC_SEQ_CST) && try_lock(pool)) {
+		__atomic_store_n(&pool->obs.pending, 0, __ATOMIC_SEQ_CST);
+		rebalance_locked(pool, false);
+		unlock(pool);
+	}
+}
+
+void gp_stats_raise(struct gen_pool *pool, struct gp_shard *sh)
+{
+	/*
+	 * While a rebalance runs, the slack it is collecting is not flagged:
+	 * ask it to cover this excess rather than raise past its slack.
+	 */
+	if (!__atomic_load_n(&pool->obs.slack, __ATOMIC_SEQ_CST) &&
+	    !__atomic_load_n(&pool->obs.busy, __ATOMIC_SEQ_CST)) {
+		/* no slack anywhere: the excess is a new peak */
+		if (!GP_MUTANT(GP_MUT_HW_NO_RAISE))
+			raise_to_count(sh);
+		return;
+	}
+	__atomic_store_n(&pool->obs.pending, 1, __ATOMIC_SEQ_CST);
+	combine(pool);
+}
+
+/* Readers and reset: take the lock (they may wait; alloc and free never do). */
+static void lock_wait(struct gen_pool *pool)
+{
+	while (!try_lock(pool))
+		sched_yield();
 }
 
 void gen_pool_reset_high_water(struct gen_pool *pool)
@@ -159,29 +217,32 @@ void gen_pool_reset_high_water(struct gen_pool *pool)
 		GP_REFUSE(EINVAL, "pool is NULL");
 		return;
 	}
-	pthread_mutex_lock(&pool->obs.stats_lock);
-	gp_atomic_store_relaxed(&pool->obs.slack, 0);
-	for (unsigned int i = 0; i < GP_NSHARDS; i++)
-		steal(&pool->shards[i].st);
-	pthread_mutex_unlock(&pool->obs.stats_lock);
+	lock_wait(pool);
+	rebalance_locked(pool, true);
+	unlock(pool);
+	combine(pool); /* requests that came while we held it */
 }
 
-/* The counters summed over the shards; high_water under stats_lock. */
+/* The counters summed over the shards; the ceilings under the rebalance lock. */
 static void sum_shards(struct gen_pool *pool, struct gen_pool_stats *st)
 {
 	long ceil = 0;
 
-	pthread_mutex_lock(&pool->obs.stats_lock); /* no steal half done */
 	for (unsigned int i = 0; i < GP_NSHARDS; i++) {
 		struct gp_stat_shard *s = &pool->shards[i].st;
 
-		st->allocs += gp_atomic_load_relaxed(&s->allocs);
-		st->frees += gp_atomic_load_relaxed(&s->frees);
+		st->allocs += gp_atomic_load_relaxed(&s->allocs) +
+			      gp_atomic_load_relaxed(&s->allocs_shared);
+		st->frees += gp_atomic_load_relaxed(&s->frees) +
+			     gp_atomic_load_relaxed(&s->frees_shared);
 		st->failed += gp_atomic_load_relaxed(&s->failed);
 		st->refused += gp_atomic_load_relaxed(&s->refused);
-		ceil += gp_atomic_load_seq_cst(&s->ceil);
 	}
-	pthread_mutex_unlock(&pool->obs.stats_lock);
+	lock_wait(pool); /* no rebalance half done */
+	for (unsigned int i = 0; i < GP_NSHARDS; i++)
+		ceil += gp_atomic_load_seq_cst(&pool->shards[i].st.ceil);
+	unlock(pool);
+	combine(pool);
 	st->high_water = ceil > 0 ? (size_t)ceil << pool->min_alloc_order : 0;
 	st->imports = gp_atomic_load_relaxed(&pool->obs.imports);
 	st->releases = gp_atomic_load_relaxed(&pool->obs.releases);
@@ -210,6 +271,8 @@ static void collect(struct gen_pool *pool, struct gen_pool_stats *st)
 	st->cached = pool->tcache ? gp_tcache_cached_bytes(pool) : 0;
 	st->avail = gen_pool_avail(pool);
 	st->size = gen_pool_size(pool);
+	/* no peak exceeds the pool: what racing rebalances over-stated, capped */
+	st->high_water = st->high_water < st->size ? st->high_water : st->size;
 	scan_chunks(pool, st);
 }
 

@@ -27,10 +27,10 @@
  *	read as wrong and is about to be flipped. The parked thread's view may
  *	go stale meanwhile; its re-check after the flip must repair it
  *	(tests/test_sum_race.c makes that happen on purpose).
- *  GP_TP_OBS_STEAL            take_slack() in stats.c: an allocation that
- *	passed its high-water ceiling holds stats_lock while it takes other
- *	shards' slack. The others' allocations must not wait for it: they
- *	try the lock and, finding it taken, raise their own ceilings.
+ *  GP_TP_OBS_STEAL            rebalance_locked() in stats.c: an allocation
+ *	that passed its high-water ceiling holds the rebalance lock while it
+ *	takes the shards' slack. The others' allocations must not wait for
+ *	it: they try the lock and, finding it taken, leave a request for it.
  *
  * In GEN_POOL_SPINLOCK pools the last three run under the pool lock, so a
  * thread parked there blocks every other alloc and free of the pool; the
