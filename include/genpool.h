@@ -429,9 +429,11 @@ GENPOOL_API const char *gen_pool_name(const struct gen_pool *pool);
  * @cached: bytes held in thread caches and the depot (GEN_POOL_THREAD_CACHE)
  * @largest_free: the longest free run of any chunk, in bytes; ranges in
  *                thread caches count as allocated here
- * @high_water: the most bytes (whole granules) in callers' hands at once
- *              since create or since gen_pool_reset_high_water(), which sets
- *              it to the bytes allocated then
+ * @high_water: the most bytes (whole granules) allocated at once since
+ *              create or since gen_pool_reset_high_water(), which sets it
+ *              to the bytes allocated then; in GEN_POOL_THREAD_CACHE pools
+ *              ranges held in thread caches count as allocated here (it is
+ *              the peak of the bitmaps' use, as @largest_free sees them)
  * @chunks: number of chunks
  * @allocs: successful calls of the alloc entry points (gen_pool_alloc*,
  *          gen_pool_dma_*alloc*)
@@ -447,8 +449,11 @@ GENPOOL_API const char *gen_pool_name(const struct gen_pool *pool);
  * over per-thread shards read one after another); @largest_free is a scan
  * of bitmaps that may change under it; @high_water is never below the
  * allocated bytes of any quiescent moment since create or the last reset,
- * and can exceed the true peak by what calls racing with each other moved.
- * In a program whose calls do not overlap it is the exact peak.
+ * and can exceed the true peak by what calls racing with each other moved
+ * (under sustained concurrent churn it can drift upward; it is capped at
+ * @size, and a reset starts again from the exact value). In a program whose
+ * calls do not overlap it is the exact peak, also when one thread frees
+ * what another allocated.
  */
 struct gen_pool_stats {
 	size_t size, avail;
@@ -472,7 +477,9 @@ struct gen_pool_stats {
  * enough to leave on: counting adds no shared write to alloc and free (see
  * struct gen_pool_stats for how each field behaves under concurrency).
  * Reading sums the per-thread shards, scans each chunk's bitmap for
- * @largest_free, and in cache pools takes the cache registry mutex.
+ * @largest_free, and in cache pools takes the cache registry mutex; it
+ * may wait for a high-water rebalance another thread is in (alloc and free
+ * never wait for one).
  *
  * Returns 0, or -EINVAL (reported) for a NULL @pool, a NULL @st or an
  * @st_size of 0.
