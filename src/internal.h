@@ -203,12 +203,10 @@ void gp_pool_unlock(struct gen_pool *pool) GP_HIDDEN;
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool) GP_HIDDEN;
 unsigned long gp_pool_granules(const struct gen_pool *pool, size_t size) GP_HIDDEN;
 int gp_pool_busy(struct gen_pool *pool, const char *caller) GP_HIDDEN;
-/* Count @granules claimed (negative: released) on the calling thread's shard. */
-static inline void gp_pool_account(struct gen_pool *pool, long granules)
-{
-	/* relaxed: a statistic; gen_pool_avail is exact only at quiescence */
-	gp_atomic_add_relaxed(&pool->shards[gp_thread_slot() % GP_NSHARDS].claimed, granules);
-}
+/*
+ * Granules claimed (negative: released) are counted on the calling thread's
+ * shard by gp_stats_account() (stats.h), which also keeps the high water.
+ */
 /* Replace under the lock: @old goes on the retired list; then, unlocked: */
 void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old) GP_HIDDEN;
 /* free what was retired once no reader can hold it (unless inside a reader). */
