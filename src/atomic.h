@@ -49,6 +49,7 @@
  * instruction as a relaxed one and the load a plain mov.
  */
 #define gp_atomic_load_seq_cst(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define gp_atomic_store_seq_cst(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define gp_atomic_add_fetch_seq_cst(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
 #define gp_atomic_sub_fetch_relaxed(p, v) __atomic_sub_fetch((p), (v), __ATOMIC_RELAXED)
 #define gp_atomic_cas_seq_cst(p, expected, desired)                                         \

@@ -91,7 +91,7 @@ static void write_out(struct gp_log *log, struct gp_log_buf *b)
 		w = write(log->fd, b->rec, len);
 	while (w < 0 && errno == EINTR);
 	if (w != (ssize_t)len)
-		__atomic_add_fetch(&log->lost, b->n, __ATOMIC_RELAXED);
+		gp_atomic_add_relaxed(&log->lost, b->n);
 	b->n = 0;
 }
 
@@ -199,7 +199,7 @@ static struct gp_trace_record *next_record(struct gp_log *log, uint64_t t_ns)
 	struct gp_trace_record *r;
 
 	if (!b) {
-		__atomic_add_fetch(&log->lost, 1, __ATOMIC_RELAXED);
+		gp_atomic_add_relaxed(&log->lost, 1);
 		return NULL;
 	}
 	if (b->n == GP_LOG_BUF_RECORDS)
@@ -481,6 +481,7 @@ void gp_log_at_create(struct gen_pool *pool)
 	pthread_mutex_init(&pool->obs.log_lock, NULL);
 	if (!prefix || !*prefix)
 		return;
+	/* relaxed: only uniqueness matters */
 	snprintf(path, sizeof(path), "%s.%d.%u", prefix, (int)getpid(),
 		 __atomic_add_fetch(&pools, 1, __ATOMIC_RELAXED));
 	pthread_mutex_lock(&pool->obs.log_lock);

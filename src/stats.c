@@ -168,7 +168,7 @@ static bool try_lock(struct gen_pool *pool)
 
 static void unlock(struct gen_pool *pool)
 {
-	__atomic_store_n(&pool->obs.busy, 0, __ATOMIC_SEQ_CST);
+	gp_atomic_store_seq_cst(&pool->obs.busy, 0);
 }
 
 /*
@@ -180,8 +180,8 @@ static void unlock(struct gen_pool *pool)
  */
 static void combine(struct gen_pool *pool)
 {
-	while (__atomic_load_n(&pool->obs.pending, __ATOMIC_SEQ_CST) && try_lock(pool)) {
-		__atomic_store_n(&pool->obs.pending, 0, __ATOMIC_SEQ_CST);
+	while (gp_atomic_load_seq_cst(&pool->obs.pending) && try_lock(pool)) {
+		gp_atomic_store_seq_cst(&pool->obs.pending, 0);
 		rebalance_locked(pool, false);
 		unlock(pool);
 	}
@@ -193,14 +193,14 @@ void gp_stats_raise(struct gen_pool *pool, struct gp_shard *sh)
 	 * While a rebalance runs, the slack it is collecting is not flagged:
 	 * ask it to cover this excess rather than raise past its slack.
 	 */
-	if (!__atomic_load_n(&pool->obs.slack, __ATOMIC_SEQ_CST) &&
-	    !__atomic_load_n(&pool->obs.busy, __ATOMIC_SEQ_CST)) {
+	if (!gp_atomic_load_seq_cst(&pool->obs.slack) &&
+	    !gp_atomic_load_seq_cst(&pool->obs.busy)) {
 		/* no slack anywhere: the excess is a new peak */
 		if (!GP_MUTANT(GP_MUT_HW_NO_RAISE))
 			raise_to_count(sh);
 		return;
 	}
-	__atomic_store_n(&pool->obs.pending, 1, __ATOMIC_SEQ_CST);
+	gp_atomic_store_seq_cst(&pool->obs.pending, 1);
 	combine(pool);
 }
 

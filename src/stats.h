@@ -68,7 +68,7 @@ static inline void gp_stats_note_slack(struct gen_pool *pool, struct gp_shard *s
 {
 	if (count < gp_atomic_load_relaxed(&sh->st.ceil) &&
 	    !gp_atomic_load_relaxed(&pool->obs.slack))
-		__atomic_store_n(&pool->obs.slack, 1, __ATOMIC_SEQ_CST); /* rare: 0 to 1 */
+		gp_atomic_store_seq_cst(&pool->obs.slack, 1); /* rare: 0 to 1 */
 }
 
 /* The bitmaps' accounting: @granules claimed (negative: released) by this thread. */
