@@ -12,6 +12,10 @@
  *   genpool_sc       lock-free pool, gen_pool_scalable_fit (per-thread start);
  *   genpool_tc       GEN_POOL_THREAD_CACHE pool, default algorithm (first fit);
  *   genpool_strict   GEN_POOL_STRICT pool, first fit (boundary maps);
+ *   genpool_log      genpool_lf with its event log on (gen_pool_log_start) to
+ *                    $GENPOOL_BENCH_LOG, by default /dev/null: what recording
+ *                    costs the caller (records, buffers, write calls), not
+ *                    the disk; set the variable to a file to include it;
  *   genpool_kfit     lock-free pool whose allocations name bench_kernel_first_fit
  *                    (below): the kernel's gen_pool_first_fit, a linear word
  *                    scan of the live bitmap from bit 0 that cannot see the
@@ -39,6 +43,7 @@
 
 #pragma weak gen_pool_scalable_fit
 #pragma weak gen_pool_cache_flush
+#pragma weak gen_pool_log_start
 
 struct gp_ctx {
 	struct gen_pool *pool;
@@ -126,6 +131,31 @@ static void *init_tc(const struct bench_region *r)
 static void *init_strict(const struct bench_region *r)
 {
 	return gp_init(r, GEN_POOL_STRICT, gen_pool_first_fit, false);
+}
+
+static const char *log_path(void)
+{
+	const char *p = getenv("GENPOOL_BENCH_LOG");
+
+	return p && *p ? p : "/dev/null";
+}
+
+static void *init_log(const struct bench_region *r)
+{
+	struct gp_ctx *c = gp_init(r, 0, gen_pool_first_fit, false);
+	int err = c ? gen_pool_log_start(c->pool, log_path()) : 0;
+
+	if (err)
+		fprintf(stderr, "bench: gen_pool_log_start(%s): %d\n", log_path(), err);
+	return c; /* destroy stops the log */
+}
+
+static int probe_log(char *why, size_t len)
+{
+	if (gen_pool_log_start)
+		return 0;
+	snprintf(why, len, "not built: this libgenpool has no event log");
+	return -1;
 }
 
 static int probe_sc(char *why, size_t len)
@@ -345,6 +375,9 @@ GENPOOL_ALLOC_EX(ba_genpool_sc, "genpool_sc", init_sc,
 GENPOOL_ALLOC_EX(ba_genpool_tc, "genpool_tc", init_tc,
 		 "genpool GEN_POOL_THREAD_CACHE pool, default algorithm (first fit)",
 		 GEN_POOL_THREAD_CACHE, probe_tc, gp_alloc, tc_thread_exit);
+GENPOOL_ALLOC_EX(ba_genpool_log, "genpool_log", init_log,
+		 "genpool lock-free pool, first fit, event log on (to $GENPOOL_BENCH_LOG or "
+		 "/dev/null)", 0, probe_log, gp_alloc, NULL);
 /* Aligned requests would go through first_fit_align (the engine's): none. */
 const struct bench_alloc ba_genpool_kfit = {
 	.name = "genpool_kfit",

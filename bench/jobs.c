@@ -246,6 +246,7 @@ static void set_full(void)
 		for_each_in(a, all_main) add_hot_pair(a, g, &th_full);
 		for_each_in(a, engine) add_hot_pair(a, g, &th_full);
 	}
+	add_hot_pair("genpool_log", 1, &th_full);
 	for_each_in(a, all_main) add_bulk(a, &th_full);
 	for_each_in(a, engine) add_bulk(a, &th_full);
 	for_each_in(a, all_main) add_xfree(a, &th_full);
@@ -300,6 +301,8 @@ static void set_headline(void)
 										   : &th_head);
 		for_each_in(a, engine) add_hot_pair(a, g, g == 1 ? &th_head16 : &th_head);
 	}
+	/* the event log's cost: the hot pair with logging on, beside genpool_lf's */
+	add_hot_pair("genpool_log", 1, &th_head);
 	for_each_in(a, head_five) add_random(a, &th_head);
 	for_each_in(a, head_five) add_bulk(a, &th_head);
 	for_each_in(a, head_five) add_xfree(a, &th_head);
@@ -459,7 +462,7 @@ static void set_smoke(void)
 	static const char *const allocs[] = { "genpool_lf", "genpool_spin", "genpool_mutex",
 					      "memkind", "glibc", "jemalloc", "tcmalloc",
 					      "mimalloc", "genpool_sc", "genpool_tc",
-					      "genpool_strict", "genpool_kfit" };
+					      "genpool_strict", "genpool_kfit", "genpool_log" };
 	const char *a;
 
 	for_each_in(a, allocs) {

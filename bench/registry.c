@@ -28,7 +28,7 @@ const struct bench_alloc *const bench_allocs[] = {
 	&ba_genpool_lf,	   &ba_genpool_lf_bf, &ba_genpool_spin,	 &ba_genpool_spin_bf,
 	&ba_genpool_mutex, &ba_memkind,	      &ba_glibc,	 &ba_jemalloc,
 	&ba_tcmalloc,	   &ba_mimalloc,      &ba_genpool_sc,	 &ba_genpool_tc,
-	&ba_genpool_strict, &ba_genpool_kfit,
+	&ba_genpool_strict, &ba_genpool_kfit, &ba_genpool_log,
 	&ba_genpool_oc,	   &ba_genpool_rs, /* the layers: object caches, reserves */
 };
 const size_t bench_nr_allocs = sizeof(bench_allocs) / sizeof(bench_allocs[0]);

@@ -321,6 +321,7 @@ def targets(rows, scaling, meta):
                            "(target about 1.0; pass up to 1.2)"))
     out += lifecycle_targets(idx)
     out.extend(layers_targets(idx))
+    out += log_targets(idx)
     return out
 
 
@@ -386,6 +387,20 @@ def layers_targets(idx):
         v = _get(idx, "rs_wake", RS, 2, f"lat_{q}_ns", min_nr=1)
         out.append(_target("rs-wake", f"reserve waiter wake-up latency {q}, ns (a free while "
                            "the waiter sleeps)", v, None, "", f"rs_wake lat_{q}_ns median"))
+
+
+# Issue 14 (statistics and the event log): the hot pair with the event log
+# on (genpool_log, to /dev/null unless GENPOOL_BENCH_LOG says otherwise) at
+# most 3x its time with the log off (genpool_lf), in the same run.
+def log_targets(idx):
+    out = []
+    ts = sorted({k[3] for k in idx if k[0] == "hot_pair" and k[1] == "genpool_log"}) or [1, 2]
+    for t in ts:
+        on = _get(idx, "hot_pair", "genpool_log", t, "ns_per_op", gran=1)
+        off = _get(idx, "hot_pair", BASE, t, "ns_per_op", gran=1)
+        out.append(_target("log-on", f"event log, hot pair, {t} thread(s), 1 granule: log on "
+                           f"(genpool_log) time / log off ({BASE}) time", _div(on, off), 3.0,
+                           "<=", "hot_pair ns_per_op medians, gran 1"))
     return out
 
 

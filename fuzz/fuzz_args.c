@@ -811,11 +811,61 @@ static void op_walk(struct fz_in *in)
 		FZ_CHECK(!w.n, "for_each_chunk with NULL func visited chunks");
 }
 
+/*
+ * The statistics and event-log calls with raw arguments: NULL handles, a
+ * NULL or empty stats buffer, a NULL stream or path, a stop without a log.
+ * Each refusal is reported once, returns -EINVAL, counts in refused and
+ * changes nothing else; a buffer of any size gets exactly min(size,
+ * sizeof) bytes.
+ */
+static void op_obs(struct fz_in *in)
+{
+	static struct fz_pool_snap a, b;
+	struct gen_pool *pool = pool_of(pick(in, true));
+	uint8_t k = fz_u8(in);
+	size_t len = fz_u8(in) % (sizeof(struct gen_pool_stats) + 9);
+	unsigned char buf[sizeof(struct gen_pool_stats) + 8];
+	struct gen_pool_stats before, after;
+	int r, want;
+
+	if (!pool)
+		return; /* NULL handles: the k & 8 cases below */
+	fz_snap(pool, &a);
+	FZ_CHECK(gen_pool_get_stats(pool, &before, sizeof(before)) == 0, "gen_pool_get_stats");
+	memset(buf, 0xa5, sizeof(buf));
+	fz_rep_reset();
+	switch (k % 6) {
+	case 0: r = gen_pool_get_stats(k & 8 ? NULL : pool, (void *)buf, len); break;
+	case 1: r = gen_pool_get_stats(pool, NULL, len); break;
+	case 2: r = gen_pool_dump_stats(k & 8 ? NULL : pool, NULL); break;
+	case 3: r = gen_pool_log_start(k & 8 ? NULL : pool, NULL); break;
+	case 4: r = gen_pool_log_stop(k & 8 ? NULL : pool); break;
+	default: gen_pool_reset_high_water(NULL); r = -EINVAL; break;
+	}
+	want = k % 6 == 0 && !(k & 8) && len ? 0 : -EINVAL;
+	FZ_CHECK(r == want, "obs call %d (len %zu): %d, expected %d", k % 6, len, r, want);
+	fz_expect_report(-want, "statistics / log call");
+	for (size_t i = want ? 0 : len < sizeof(before) ? len : sizeof(before); i < sizeof(buf); i++)
+		FZ_CHECK(buf[i] == 0xa5, "gen_pool_get_stats wrote byte %zu of %zu", i, len);
+	fz_snap(pool, &b);
+	fz_snap_equal(&a, &b, "statistics / log call");
+	FZ_CHECK(gen_pool_get_stats(pool, &after, sizeof(after)) == 0, "gen_pool_get_stats");
+	/* a refusal on the pool counts; one on NULL (or reset's) cannot */
+	before.refused += want && (k % 6 == 1 || (!(k & 8) && k % 6 != 5));
+	FZ_CHECK(!memcmp(&before, &after, sizeof(before)), "obs call %d changed the statistics",
+		 k % 6);
+	fz_rep_reset();
+}
+
 static void op_misc(struct fz_in *in)
 {
 	uint8_t k = fz_u8(in);
 
 	fz_rep_reset();
+	if ((k & 6) == 6) {
+		op_obs(in);
+		return;
+	}
 	if (k & 1) {
 		FZ_CHECK(gen_pool_chunk_start(NULL) == 0 && gen_pool_chunk_end(NULL) == 0 &&
 				 gen_pool_chunk_phys(NULL) == (phys_addr_t)-1 &&

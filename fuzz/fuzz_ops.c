@@ -23,6 +23,10 @@
  * address ranges only: never dereferenced, and the zeroing allocators are
  * left to fuzz_args, which backs its pool. Chunks are mostly of up to 512
  * granules, sometimes of up to FZ_MAX_BITS (three summary levels).
+ * gen_pool_get_stats is checked after every step too: the model counts
+ * successful allocs and frees, ENOMEM results and refusals, and tracks the
+ * granules allocated and their peak (high_water, exact in a sequential
+ * program) and each chunk's longest free run (largest_free).
  *
  * Input layout: byte 0 granule order (0..13), byte 1 flags; then operations,
  * each an opcode byte and its arguments. Reads past the end give zeros.
@@ -63,6 +67,10 @@ static struct model {
 	union fz_data slot[2]; /* set_algo data: the pool keeps the pointer */
 	struct rec rec[MAX_RECS];
 	unsigned int nrec, ops;
+	struct {
+		unsigned long long allocs, frees, failed, refused;
+		unsigned long live, peak; /* granules allocated now, and at most */
+	} st; /* what gen_pool_get_stats must say */
 } m;
 
 static char owner_tag[4]; /* owners are private pointers, never dereferenced */
@@ -126,6 +134,39 @@ static void rec_add(unsigned long addr, size_t size)
 	m.rec[i] = (struct rec){ addr, size, true };
 }
 
+/* The longest run of free granules of any model chunk. */
+static unsigned long model_largest_free(void)
+{
+	unsigned long best = 0;
+
+	for (unsigned int i = 0; i < m.n; i++)
+		for (unsigned long b = 0, run = 0; b < m.c[i].nbits; b++) {
+			run = fz_test(m.c[i].map, b) ? 0 : run + 1;
+			best = run > best ? run : best;
+		}
+	return best;
+}
+
+/* gen_pool_get_stats against the model's counts, after every step. */
+static void check_stats(const char *after, size_t size, size_t avail)
+{
+	struct gen_pool_stats st;
+
+	FZ_CHECK(gen_pool_get_stats(m.pool, &st, sizeof(st)) == 0, "after %s: get_stats failed",
+		 after);
+	FZ_CHECK(st.size == size && st.avail == avail && st.chunks == m.n && st.cached == 0 &&
+			 st.largest_free == model_largest_free() * m.g,
+		 "after %s: stats size %zu avail %zu chunks %lu cached %zu largest_free %zu, model "
+		 "%zu %zu %u 0 %lu", after, st.size, st.avail, st.chunks, st.cached,
+		 st.largest_free, size, avail, m.n, model_largest_free() * m.g);
+	FZ_CHECK(st.allocs == m.st.allocs && st.frees == m.st.frees && st.failed == m.st.failed &&
+			 st.refused == m.st.refused && st.high_water == m.st.peak * m.g,
+		 "after %s: stats allocs %llu frees %llu failed %llu refused %llu high_water %zu, "
+		 "model %llu %llu %llu %llu %lu", after, st.allocs, st.frees, st.failed,
+		 st.refused, st.high_water, m.st.allocs, m.st.frees, m.st.failed, m.st.refused,
+		 m.st.peak * m.g);
+}
+
 /* The pool's internal state is the model's, and its invariants hold. */
 static void check_model(const char *after)
 {
@@ -163,6 +204,7 @@ static void check_model(const char *after)
 	FZ_CHECK(s.size == size && s.avail == avail,
 		 "after %s: size/avail %zu/%zu, model %zu/%zu", after, s.size, s.avail, size,
 		 avail);
+	check_stats(after, size, avail);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -356,6 +398,7 @@ static void op_add(struct fz_in *in)
 		 "gen_pool_add(0x%lx, %zu, nid %d) = %d, expected %d (order %d)", addr, size, nid,
 		 r, want, m.order);
 	fz_expect_report(-r, "gen_pool_add");
+	m.st.refused += r == -EINVAL || r == -EEXIST;
 	if (r == 0) {
 		struct mchunk *c = &m.c[m.n++];
 
@@ -498,7 +541,12 @@ static void op_alloc(struct fz_in *in)
 		FZ_CHECK(dma == m.c[ci].phys + (want - m.c[ci].start),
 			 "dma alloc at 0x%lx: *dma 0x%llx, chunk phys 0x%llx + offset", want,
 			 (unsigned long long)dma, (unsigned long long)m.c[ci].phys);
+	m.st.refused += want_err == EINVAL;
+	m.st.failed += want_err == ENOMEM;
 	if (want) {
+		m.st.allocs++;
+		m.st.live += nr;
+		m.st.peak = m.st.live > m.st.peak ? m.st.live : m.st.peak;
 		fz_assign(m.c[ci].map, bit, nr, true);
 		if (strict()) {
 			m.c[ci].alen[bit] = (unsigned int)nr;
@@ -598,9 +646,12 @@ static void op_free(struct fz_in *in)
 	if (with_owner)
 		FZ_CHECK(owner == (r ? NULL : c->owner), "free_owner: *owner %p, expected %p",
 			 owner, r ? NULL : c->owner);
+	m.st.refused += r != 0;
 	if (r == 0) {
 		unsigned long nr = fz_granules(size, m.order);
 
+		m.st.frees++;
+		m.st.live -= nr;
 		fz_assign(c->map, bit, nr, false);
 		if (strict()) {
 			c->alen[bit] = 0;
@@ -641,6 +692,7 @@ static void op_set_algo(struct fz_in *in)
 	fz_rep_reset();
 	gen_pool_set_algo(m.pool, fn, data);
 	fz_expect_report(a.kind == FZ_BAD ? EINVAL : 0, "gen_pool_set_algo");
+	m.st.refused += a.kind == FZ_BAD; /* reported: counted as refused */
 	m.def_fn = fn ? fn : gen_pool_first_fit;
 	m.def_data = fn ? data : NULL;
 	check_model("set_algo");

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -290,20 +291,34 @@ GENPOOL_API size_t gen_pool_size(struct gen_pool *pool);
 GENPOOL_API void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data);
 
 /* Built-in algorithms (genpool_algo_t). */
+/** gen_pool_first_fit - the lowest free run of @nr granules (the default algorithm) */
 GENPOOL_API unsigned long gen_pool_first_fit(unsigned long *map, unsigned long size,
 					     unsigned long start, unsigned int nr, void *data,
 					     struct gen_pool *pool, unsigned long start_addr);
+/**
+ * gen_pool_first_fit_align - the lowest free run whose address is aligned
+ * to the struct genpool_data_align given as @data (bytes, a power of 2)
+ */
 GENPOOL_API unsigned long gen_pool_first_fit_align(unsigned long *map, unsigned long size,
 						   unsigned long start, unsigned int nr,
 						   void *data, struct gen_pool *pool,
 						   unsigned long start_addr);
+/**
+ * gen_pool_fixed_alloc - the run at the offset in bytes from the chunk start
+ * given by the struct genpool_data_fixed in @data, if all of it is free
+ */
 GENPOOL_API unsigned long gen_pool_fixed_alloc(unsigned long *map, unsigned long size,
 					       unsigned long start, unsigned int nr, void *data,
 					       struct gen_pool *pool, unsigned long start_addr);
+/**
+ * gen_pool_first_fit_order_align - the lowest free run aligned, relative to
+ * the chunk start, to @nr rounded up to a power of two granules
+ */
 GENPOOL_API unsigned long gen_pool_first_fit_order_align(unsigned long *map, unsigned long size,
 							 unsigned long start, unsigned int nr,
 							 void *data, struct gen_pool *pool,
 							 unsigned long start_addr);
+/** gen_pool_best_fit - the smallest free hole that fits @nr granules (ties: the lowest) */
 GENPOOL_API unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size,
 					    unsigned long start, unsigned int nr, void *data,
 					    struct gen_pool *pool, unsigned long start_addr);
@@ -321,10 +336,13 @@ GENPOOL_API unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned lon
 						struct gen_pool *pool, unsigned long start_addr);
 
 /* Chunk accessors, for gen_pool_for_each_chunk() callbacks. */
+/** gen_pool_chunk_start - first byte of the chunk (0 for NULL) */
 GENPOOL_API unsigned long gen_pool_chunk_start(const struct gen_pool_chunk *chunk);
 /** gen_pool_chunk_end - last byte of the chunk's last whole granule (inclusive) */
 GENPOOL_API unsigned long gen_pool_chunk_end(const struct gen_pool_chunk *chunk);
+/** gen_pool_chunk_phys - physical address the chunk was added with ((phys_addr_t)-1 for NULL) */
 GENPOOL_API phys_addr_t gen_pool_chunk_phys(const struct gen_pool_chunk *chunk);
+/** gen_pool_chunk_owner - the owner pointer the chunk was added with (NULL for NULL) */
 GENPOOL_API void *gen_pool_chunk_owner(const struct gen_pool_chunk *chunk);
 
 /* ------------------------------------------------------------------------ */
@@ -696,6 +714,141 @@ GENPOOL_API int gen_pool_reserve_resize(struct gen_pool_reserve *r, unsigned int
  * NULL: -EINVAL.
  */
 GENPOOL_API int gen_pool_reserve_destroy(struct gen_pool_reserve *r);
+
+/* Statistics                                                               */
+
+/**
+ * struct gen_pool_stats - what gen_pool_get_stats() reports
+ * @size: bytes in all chunks (whole granules), as gen_pool_size()
+ * @avail: free bytes, cached ranges included, as gen_pool_avail()
+ * @cached: bytes held in thread caches and the depot (GEN_POOL_THREAD_CACHE)
+ * @largest_free: the longest free run of any chunk, in bytes; ranges in
+ *                thread caches count as allocated here
+ * @high_water: the most bytes (whole granules) allocated at once since
+ *              create or since gen_pool_reset_high_water(), which sets it
+ *              to the bytes allocated then; in GEN_POOL_THREAD_CACHE pools
+ *              ranges held in thread caches count as allocated here (it is
+ *              the peak of the bitmaps' use, as @largest_free sees them)
+ * @chunks: number of chunks
+ * @allocs: successful calls of the alloc entry points (gen_pool_alloc*,
+ *          gen_pool_dma_*alloc*)
+ * @frees: successful calls of gen_pool_free and gen_pool_free_owner
+ * @failed: allocations that failed with ENOMEM
+ * @refused: refused calls on this pool (bad input, reported to the error
+ *           handler); a refused call changes nothing but this count
+ * @imports: chunks imported from a backing-memory source
+ * @releases: imported chunks given back to their source
+ *
+ * Exact whenever the pool is quiescent (no call in flight). While threads
+ * race: the counters and @avail lag by the calls in flight (each is a sum
+ * over per-thread shards read one after another); @largest_free is a scan
+ * of bitmaps that may change under it; @high_water is never below the
+ * allocated bytes of any quiescent moment since create or the last reset,
+ * and can exceed the true peak by what calls racing with each other moved
+ * (under sustained concurrent churn it can drift upward; it is capped at
+ * @size, and a reset starts again from the exact value). In a program whose
+ * calls do not overlap it is the exact peak, also when one thread frees
+ * what another allocated.
+ */
+struct gen_pool_stats {
+	size_t size, avail;
+	size_t cached;
+	size_t largest_free;
+	size_t high_water;
+	unsigned long chunks;
+	unsigned long long allocs, frees;
+	unsigned long long failed, refused;
+	unsigned long long imports, releases;
+};
+
+/**
+ * gen_pool_get_stats - read a pool's statistics
+ * @pool: the pool
+ * @st: where to write them
+ * @st_size: sizeof(*st) as the caller was compiled (later versions may add
+ *           fields at the end)
+ *
+ * Writes exactly min(@st_size, sizeof(struct gen_pool_stats)) bytes. Cheap
+ * enough to leave on: counting adds no shared write to alloc and free (see
+ * struct gen_pool_stats for how each field behaves under concurrency).
+ * Reading sums the per-thread shards, scans each chunk's bitmap for
+ * @largest_free, and in cache pools takes the cache registry mutex; it
+ * may wait for a high-water rebalance another thread is in (alloc and free
+ * never wait for one).
+ *
+ * Returns 0, or -EINVAL (reported) for a NULL @pool, a NULL @st or an
+ * @st_size of 0.
+ */
+GENPOOL_API int gen_pool_get_stats(struct gen_pool *pool, struct gen_pool_stats *st,
+				   size_t st_size);
+
+/**
+ * gen_pool_reset_high_water - start a new high-water period
+ * @pool: the pool
+ *
+ * Sets high_water to the bytes allocated now. A NULL @pool is reported
+ * and nothing happens.
+ */
+GENPOOL_API void gen_pool_reset_high_water(struct gen_pool *pool);
+
+/**
+ * gen_pool_dump_stats - write a pool's statistics as JSON lines
+ * @pool: the pool
+ * @out: an open stream
+ *
+ * Writes one JSON object per line: first the pool ("type":"pool", its
+ * "name" if it is a named managed pool, "min_alloc_order", then every
+ * field of struct gen_pool_stats under its own name), then one line per
+ * chunk, newest first ("type":"chunk", "start", "end" (last byte),
+ * "phys", "size", "free" (bytes whose bitmap bits are clear; cached
+ * ranges count as allocated), "largest_free"). Numbers are decimal.
+ *
+ * Returns 0, -EINVAL (reported) for a NULL @pool or @out, or the -errno
+ * of a failed write (-EIO if the stream does not say).
+ */
+GENPOOL_API int gen_pool_dump_stats(struct gen_pool *pool, FILE *out);
+
+/* ------------------------------------------------------------------------ */
+/* Event log                                                                */
+
+/**
+ * gen_pool_log_start - record a pool's events in a file
+ * @pool: the pool
+ * @path: the file to create (an existing file is truncated)
+ *
+ * Writes the trace format of docs/trace-format.md (source 1, a pool's log):
+ * a header, an ADD record for each chunk the pool has now, then one
+ * 48-byte record per add, alloc (size asked, algorithm, result) and free
+ * (size, result), from any thread. Ranges allocated before the log started
+ * are not recorded. Each thread appends to its own buffer, so logging
+ * does not serialise threads; buffers are written when full, at
+ * gen_pool_log_stop() or gen_pool_destroy(), and at their thread's exit. A
+ * log cut off by a crash is readable up to its last whole record.
+ *
+ * GENPOOL_LOG=<prefix> in the environment starts a log for every pool at
+ * creation, in <prefix>.<pid>.<n> (n counts the process's pools from 1); a
+ * file that cannot be created is reported on stderr and the pool is
+ * created without a log.
+ *
+ * Returns 0; -EINVAL (reported) for a NULL @pool or @path; -EBUSY if the
+ * pool logs already; -ENOMEM; or the -errno of a path that cannot be
+ * created or written (then no file is left).
+ */
+GENPOOL_API int gen_pool_log_start(struct gen_pool *pool, const char *path);
+
+/**
+ * gen_pool_log_stop - stop a pool's event log
+ * @pool: the pool
+ *
+ * Waits until no thread is writing a record, writes out every thread's
+ * buffer and closes the file. Safe while other threads allocate and free.
+ *
+ * Returns 0; -EINVAL (reported) for a NULL @pool or a pool that does not
+ * log; -EIO when the log is stopped but some records could not be written;
+ * -EDEADLK, nothing done, when called inside a gen_pool_for_each_chunk()
+ * callback (a grace period cannot end there).
+ */
+GENPOOL_API int gen_pool_log_stop(struct gen_pool *pool);
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "internal.h"
+#include "log.h"
 #include "rcu.h"
+#include "stats.h"
 #include "testpoint.h"
 
 static void enter(struct gen_pool *pool)
@@ -187,8 +189,10 @@ static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct a
 	if (!pool)
 		return REFUSE_ALLOC(req->caller, "pool is NULL");
 	nbits = gp_pool_granules(pool, size);
-	if (!nbits)
+	if (!nbits) {
+		gp_stats_refused(pool);
 		return REFUSE_ALLOC(req->caller, "size %zu is 0 or too large", size);
+	}
 	addr = alloc_once(pool, nbits, req, &why);
 	if (!addr && !why && pool->tcache) {
 		gp_tcache_flush(pool);
@@ -198,10 +202,20 @@ static unsigned long do_alloc(struct gen_pool *pool, size_t size, const struct a
 		t.nbits = nbits;
 		addr = gp_source_grow(pool, nbits, alloc_retry, &t);
 	}
-	if (why)
+	if (gp_log_on(pool))
+		gp_log_alloc(pool, size, req->pair.algo, req->pair.data,
+			     cached_request(pool, nbits, req), addr,
+			     why ? GP_TRES_REFUSED : addr ? GP_TRES_OK : GP_TRES_NOMEM);
+	if (why) {
+		gp_stats_refused(pool);
 		return REFUSE_ALLOC(req->caller, "%s", why);
-	if (!addr)
+	}
+	if (!addr) {
+		gp_stats_failed(pool);
 		errno = ENOMEM; /* a result, not a refusal: not reported */
+		return 0;
+	}
+	gp_stats_alloc(pool, nbits);
 	return addr;
 }
 
@@ -350,6 +364,17 @@ static int do_free(struct gen_pool *pool, unsigned long addr, unsigned long nbit
 	return cached ? gp_tcache_free(pool, c, bit, nbits) : err;
 }
 
+/* do_free() with a log record, whose time is read before anything is released. */
+static int logged_free(struct gen_pool *pool, unsigned long addr, size_t size,
+		       unsigned long nbits, void **owner, const char **why)
+{
+	uint64_t t = gp_log_clock();
+	int err = do_free(pool, addr, nbits, owner, why);
+
+	gp_log_free(pool, t, addr, size, err ? GP_TRES_REFUSED : GP_TRES_OK);
+	return err;
+}
+
 /* gen_pool_free_owner, with its refusals reported as @caller's. */
 static int free_call(struct gen_pool *pool, unsigned long addr, size_t size, void **owner,
 		     const char *caller)
@@ -365,15 +390,19 @@ static int free_call(struct gen_pool *pool, unsigned long addr, size_t size, voi
 		return gp_refuse(EINVAL, caller, "pool is NULL");
 	nbits = gp_pool_granules(pool, size);
 	if (!nbits)
-		return gp_refuse(EINVAL, caller, "size %zu is 0 or too large", size);
-	err = do_free(pool, addr, nbits, &own, &why);
+		return GP_REFUSE_POOL_AS(pool, EINVAL, caller, "size %zu is 0 or too large", size);
+	if (gp_log_on(pool))
+		err = logged_free(pool, addr, size, nbits, &own, &why);
+	else
+		err = do_free(pool, addr, nbits, &own, &why);
 	if (why)
-		return gp_refuse(EINVAL, caller, "range 0x%lx + %zu %s", addr, size, why);
+		return GP_REFUSE_POOL_AS(pool, EINVAL, caller, "range 0x%lx + %zu %s", addr, size, why);
 	if (err)
-		return gp_refuse(EINVAL, caller, "range 0x%lx + %zu is %s", addr, size,
+		return GP_REFUSE_POOL_AS(pool, EINVAL, caller, "range 0x%lx + %zu is %s", addr, size,
 				 (pool->flags & GP_BOUNDARY_FLAGS) ?
 					 "not exactly one live allocation" :
 					 "already free in part or whole (double free)");
+	gp_stats_free(pool, nbits);
 	if (owner)
 		*owner = own;
 	return 0;

@@ -41,14 +41,24 @@
 #define gp_atomic_cas_release(p, expected, desired)                                         \
 	__atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_RELEASE,     \
 				    __ATOMIC_RELAXED)
-/* seq_cst: the free-run summaries' upkeep (runs.c, rule U1) */
-#define gp_atomic_cas_seq_cst(p, expected, desired)                                         \
-	__atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_SEQ_CST,     \
-				    __ATOMIC_RELAXED)
 #define gp_atomic_cas_relaxed(p, expected, desired)                                         \
 	__atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_RELAXED,     \
 				    __ATOMIC_RELAXED)
 
 #define gp_atomic_fence_seq_cst() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+/*
+ * Sequentially consistent accesses, for store-buffering pairs (each side
+ * writes one word, then reads the other's; seq_cst guarantees that at least
+ * one of them sees the other's write). On x86-64 the RMW is the same locked
+ * instruction as a relaxed one and the load a plain mov.
+ */
+#define gp_atomic_load_seq_cst(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define gp_atomic_store_seq_cst(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define gp_atomic_add_fetch_seq_cst(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+#define gp_atomic_sub_fetch_relaxed(p, v) __atomic_sub_fetch((p), (v), __ATOMIC_RELAXED)
+#define gp_atomic_cas_seq_cst(p, expected, desired)                                         \
+	__atomic_compare_exchange_n((p), (expected), (desired), false, __ATOMIC_SEQ_CST,     \
+				    __ATOMIC_SEQ_CST)
 
 #endif /* GP_ATOMIC_H */

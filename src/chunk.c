@@ -29,6 +29,7 @@
 #include "bitmap.h"
 #include "internal.h"
 #include "mutant.h"
+#include "stats.h"
 #include "testpoint.h"
 
 /* Claims of the same run that may fail in a row before a chunk is skipped. */
@@ -228,7 +229,7 @@ unsigned long gp_chunk_alloc_rcu(struct gen_pool *pool, struct gen_pool_chunk *c
 	}
 	GP_TESTPOINT(GP_TP_ALLOC_BEFORE_AVAIL);
 	if (!GP_MUTANT(GP_MUT_NO_AVAIL))
-		gp_pool_account(pool, (long)nbits);
+		gp_stats_account(pool, (long)nbits);
 	return c->start_addr + (bit << pool->min_alloc_order);
 }
 
@@ -263,7 +264,7 @@ static int release_counted(struct gen_pool *pool, struct gen_pool_chunk *c, unsi
 	if (release(pool, c, bit, nbits))
 		return -EBUSY;
 	GP_TESTPOINT(GP_TP_FREE_BEFORE_AVAIL);
-	gp_pool_account(pool, -(long)nbits);
+	gp_stats_account(pool, -(long)nbits);
 	return 0;
 }
 
@@ -307,4 +308,23 @@ unsigned long gp_chunk_outstanding(const struct gen_pool *pool,
 		*ranges = gp_bitmap_count_runs(c->bits, c->nbits, &set);
 	}
 	return set << pool->min_alloc_order;
+}
+
+/*
+ * The longest run of clear bits in @c's bitmap, in granules: a plain scan
+ * from bit 0 (ranges parked in thread caches are set, so they count as
+ * allocated). Relaxed reads: exact at quiescence, a racy snapshot while
+ * threads change the map. The one place statistics read runs from, so that
+ * free-run summaries can answer it in O(1) later without other changes.
+ */
+unsigned long gp_chunk_largest_free_rcu(const struct gen_pool_chunk *c)
+{
+	/* through the free-run index: a few searches under the top node's bound */
+	unsigned long n = gp_runs_longest_exact(&c->sum.runs);
+
+#if GP_MUTANT(GP_MUT_LARGEST_FREE_WORD)
+	if (n > GP_BITS_PER_LONG) /* as if no run went on across a word */
+		n = GP_BITS_PER_LONG;
+#endif
+	return n;
 }

@@ -18,6 +18,7 @@
 #include "genpool.h"
 #include "slots.h"
 #include "lifecycle.h"
+#include "obs.h"
 #include "summary.h"
 
 #define GP_HIDDEN __attribute__((visibility("hidden")))
@@ -102,6 +103,7 @@ struct gp_chunk_index {
 #define GP_NSHARDS 32
 struct gp_shard {
 	long claimed;
+	struct gp_stat_shard st; /* statistics (obs.h, stats.c) */
 } GP_ALIGNED_LINE;
 
 struct gen_pool {
@@ -124,6 +126,7 @@ struct gen_pool {
 	char *name;
 	struct gp_life life; /* removal, sources, fork (lifecycle.h) */
 	struct gen_pool_chunk *gone; /* removed chunks awaiting a grace period; under lock */
+	struct gp_obs obs; /* statistics and event log (obs.h) */
 	struct gp_shard shards[GP_NSHARDS];
 };
 
@@ -184,6 +187,8 @@ int gp_chunk_free_rcu(struct gen_pool *pool, struct gen_pool_chunk *chunk, unsig
 unsigned long gp_chunk_outstanding(const struct gen_pool *pool,
 				   const struct gen_pool_chunk *chunk,
 				   unsigned long *ranges) GP_HIDDEN;
+/* Longest free run of @chunk in granules (cached ranges count as allocated). */
+unsigned long gp_chunk_largest_free_rcu(const struct gen_pool_chunk *chunk) GP_HIDDEN;
 
 /* chunk_index.c */
 struct gen_pool_chunk *gp_index_find_rcu(struct gen_pool *pool, unsigned long addr) GP_HIDDEN;
@@ -222,12 +227,10 @@ void gp_pool_unlock(struct gen_pool *pool) GP_HIDDEN;
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool) GP_HIDDEN;
 unsigned long gp_pool_granules(const struct gen_pool *pool, size_t size) GP_HIDDEN;
 int gp_pool_busy(struct gen_pool *pool, const char *caller) GP_HIDDEN;
-/* Count @granules claimed (negative: released) on the calling thread's shard. */
-static inline void gp_pool_account(struct gen_pool *pool, long granules)
-{
-	/* relaxed: a statistic; gen_pool_avail is exact only at quiescence */
-	gp_atomic_add_relaxed(&pool->shards[gp_thread_slot() % GP_NSHARDS].claimed, granules);
-}
+/*
+ * Granules claimed (negative: released) are counted on the calling thread's
+ * shard by gp_stats_account() (stats.h), which also keeps the high water.
+ */
 /* Replace under the lock: @old goes on the retired list; then, unlocked: */
 void gp_pool_retire_locked(struct gen_pool *pool, struct gp_retired *old) GP_HIDDEN;
 /* The same for an unpublished chunk (its metadata is freed with gp_chunk_free). */
@@ -276,5 +279,15 @@ void gp_chunk_release_parked(struct gen_pool *pool, struct gen_pool_chunk *c,
 
 /* managed.c */
 void gp_managed_detach(struct gen_pool *pool) GP_HIDDEN;
+
+/*
+ * Statistics and event log (stats.c, log.c; fast-path hooks in stats.h and
+ * log.h). init at create, before the pool is returned; fini at destroy,
+ * which stops a log that is still running.
+ */
+void gp_obs_init(struct gen_pool *pool) GP_HIDDEN;
+void gp_obs_fini(struct gen_pool *pool) GP_HIDDEN;
+/* A chunk came from (@release false) or went back to its source: count it. */
+void gp_pool_count_import(struct gen_pool *pool, bool release) GP_HIDDEN;
 
 #endif /* GP_INTERNAL_H */

@@ -44,4 +44,10 @@
 #define GP_MUT_RS_FREE_BELOW_MIN 31 /* a reserve free goes to the pool while below min_nr */
 #define GP_MUT_RS_WAKE_EARLY 32    /* a reserve free wakes waiters before it publishes */
 
+/* obs (statistics and event log): 40-49 */
+#define GP_MUT_FREE_NOT_COUNTED 40 /* a successful free is not counted in frees */
+#define GP_MUT_HW_NO_RAISE 41      /* a shard past its high-water ceiling is never raised */
+#define GP_MUT_LARGEST_FREE_WORD 42 /* largest_free sees no run that crosses a word */
+#define GP_MUT_LOG_NO_EXIT_FLUSH 43 /* a thread's log buffer is dropped at its exit */
+
 #endif /* GP_MUTANT_H */

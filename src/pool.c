@@ -24,7 +24,9 @@
 #include "internal.h"
 #include "mutant.h"
 #include "layers/layer.h"
+#include "log.h"
 #include "rcu.h"
+#include "stats.h"
 
 #ifdef GP_TSAN
 char gp_rcu_tsan_token;
@@ -96,6 +98,7 @@ struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags
 		return NULL;
 	}
 	gp_life_init(pool);
+	gp_obs_init(pool); /* last: GENPOOL_LOG logs a complete pool */
 	return pool;
 }
 
@@ -187,6 +190,7 @@ void gp_pool_free_all(struct gen_pool *pool)
 {
 	struct gen_pool_chunk *c, *next;
 
+	gp_obs_fini(pool); /* first: a running log is written out */
 	gp_life_fini(pool); /* imports go back to their sources first */
 	free_gone(pool->gone);
 	for (c = pool->chunks; c; c = next) {
@@ -246,9 +250,9 @@ int gp_pool_add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phy
 
 	why = bad_range(pool, addr, size, &nbits);
 	if (why)
-		return gp_refuse(EINVAL, caller, "[0x%lx + %zu): %s", addr, size, why);
+		return GP_REFUSE_POOL_AS(pool, EINVAL, caller, "[0x%lx + %zu): %s", addr, size, why);
 	if (gp_meta_check_nid(nid))
-		return gp_refuse(EINVAL, caller, "NUMA node %d does not exist", nid);
+		return GP_REFUSE_POOL_AS(pool, EINVAL, caller, "NUMA node %d does not exist", nid);
 	/* before the chunk exists: a thread that waits at the gate while the
 	 * process forks holds nothing the child would lose (see fork.c) */
 	gp_fork_enter();
@@ -263,6 +267,9 @@ int gp_pool_add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phy
 	gp_pool_lock(pool);
 	other = gp_chunk_overlap_locked(pool, chunk->start_addr, chunk->end_addr);
 	err = other ? -EEXIST : gp_chunk_publish_locked(pool, chunk);
+	if (!err) /* under the lock: see log.c on publication */
+		gp_log_chunk(pool, imp ? GP_TR_IMPORT : GP_TR_ADD, chunk->start_addr,
+			     chunk->end_addr - chunk->start_addr + 1, chunk->phys_addr, GP_TRES_OK);
 	gp_pool_unlock(pool);
 	if (!err)
 		gp_pool_reclaim(pool); /* the grace period: inside the gate (fork.c) */
@@ -270,7 +277,7 @@ int gp_pool_add_chunk(struct gen_pool *pool, unsigned long addr, phys_addr_t phy
 	if (!err)
 		return 0;
 	if (other)
-		err = gp_refuse(EEXIST, caller, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
+		err = GP_REFUSE_POOL_AS(pool, EEXIST, caller, "chunk [0x%lx, 0x%lx] overlaps chunk [0x%lx, 0x%lx]",
 				chunk->start_addr, chunk->end_addr, other->start_addr,
 				other->end_addr);
 	gp_chunk_free(chunk);
@@ -361,8 +368,8 @@ void gen_pool_set_algo(struct gen_pool *pool, genpool_algo_t algo, void *data)
 	 * where the mistake is made.
 	 */
 	if (why)
-		GP_REFUSE(EINVAL, "%s; installed, but allocations with the pool's algorithm "
-				  "fail with EINVAL until the data is valid", why);
+		GP_REFUSE_POOL(pool, EINVAL, "%s; installed, but allocations with the pool's "
+					    "algorithm fail with EINVAL until the data is valid", why);
 }
 
 void gen_pool_for_each_chunk(struct gen_pool *pool,
@@ -373,6 +380,8 @@ void gen_pool_for_each_chunk(struct gen_pool *pool,
 	struct gen_pool_chunk *c;
 
 	if (!pool || !func) {
+		if (pool)
+			gp_stats_refused(pool);
 		GP_REFUSE(EINVAL, "%s is NULL", pool ? "func" : "pool");
 		return;
 	}

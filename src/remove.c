@@ -38,6 +38,8 @@
 #include <errno.h>
 
 #include "internal.h"
+#include "log.h"
+#include "stats.h"
 #include "mutant.h"
 #include "rcu.h"
 #include "testpoint.h"
@@ -94,6 +96,7 @@ int gp_remove_locked(struct gen_pool *pool, struct gen_pool_chunk *c)
 {
 	bool spin = pool->flags & GEN_POOL_SPINLOCK;
 	struct gp_chunk_import imp = c->import;
+	unsigned long start = c->start_addr, bytes = c->end_addr - c->start_addr + 1;
 	int err;
 
 	if (spin)
@@ -111,6 +114,8 @@ int gp_remove_locked(struct gen_pool *pool, struct gen_pool_chunk *c)
 	err = unpublish_locked(pool, c);
 	if (err && spin)
 		reopen_chunk(pool, c); /* under the lock, as it was closed */
+	if (!err) /* under the lock, as the add's record (log.h) */
+		gp_log_chunk(pool, GP_TR_REMOVE, start, bytes, c->phys_addr, GP_TRES_OK);
 	gp_pool_unlock(pool);
 	if (err) {
 		if (!spin)
@@ -121,6 +126,8 @@ int gp_remove_locked(struct gen_pool *pool, struct gen_pool_chunk *c)
 	if (imp.src) {
 		gp_source_release(&imp);
 		gp_source_use(imp.src, -1);
+		gp_pool_count_import(pool, true);
+		gp_log_chunk(pool, GP_TR_RELEASE, imp.addr, imp.size, 0, GP_TRES_OK);
 	}
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "stats.h"
 #include "mutant.h"
 #include "source.h"
 #include "testpoint.h"
@@ -113,6 +114,8 @@ static int import_locked(struct gen_pool *pool, struct gen_pool_source *src, uns
 	if (err) {
 		gp_source_release(&imp);
 		gp_source_use(src, -1);
+	} else {
+		gp_pool_count_import(pool, false); /* its IMPORT record: gp_pool_add_chunk */
 	}
 	return err;
 }

@@ -65,6 +65,7 @@
 #include "layers/layer.h"
 #include "mutant.h"
 #include "lifecycle.h"
+#include "stats.h"
 #include "tcache.h"
 
 #ifndef __GCC_HAVE_SYNC_COMPARE_AND_SWAP_16
@@ -697,12 +698,12 @@ int gen_pool_cache_configure(struct gen_pool *pool, unsigned int max_granules,
 	if (!pool)
 		return GP_REFUSE(EINVAL, "pool is NULL");
 	if (!pool->tcache)
-		return GP_REFUSE(EINVAL, "pool was not created with GEN_POOL_THREAD_CACHE");
+		return GP_REFUSE_POOL(pool, EINVAL, "pool was not created with GEN_POOL_THREAD_CACHE");
 	if (max_granules < 1 || max_granules > GP_TC_MAX_CLASSES)
-		return GP_REFUSE(EINVAL, "max_granules %u is outside 1..%d", max_granules,
+		return GP_REFUSE_POOL(pool, EINVAL, "max_granules %u is outside 1..%d", max_granules,
 				 GP_TC_MAX_CLASSES);
 	if (rounds < 1 || rounds > GP_TC_MAX_ROUNDS)
-		return GP_REFUSE(EINVAL, "rounds %u is outside 1..%d", rounds, GP_TC_MAX_ROUNDS);
+		return GP_REFUSE_POOL(pool, EINVAL, "rounds %u is outside 1..%d", rounds, GP_TC_MAX_ROUNDS);
 	pthread_mutex_lock(&registry);
 	busy = pool->tcache->frozen;
 	if (!busy) {

@@ -38,6 +38,11 @@
  *	slab it is shrinking; the others allocate and free around it (they find
  *	other slabs or grow), and the shrink rolls back if they took objects.
  *
+ *  GP_TP_OBS_STEAL            rebalance_locked() in stats.c: an allocation
+ *	that passed its high-water ceiling holds the rebalance lock while it
+ *	takes the shards' slack. The others' allocations must not wait for
+ *	it: they try the lock and, finding it taken, leave a request for it.
+ *
  * In GEN_POOL_SPINLOCK pools the last three run under the pool lock, so a
  * thread parked there blocks every other alloc and free of the pool; the
  * test shows that too, as the contrast.
@@ -71,6 +76,7 @@ enum gp_testpoint {
 	GP_TP_OC_REFILL_CLAIMED,     /* objects claimed from a slab, not yet in a magazine */
 	GP_TP_OC_GROW_UNPUBLISHED,   /* a new slab allocated, its objects not yet published */
 	GP_TP_OC_SHRINK_BETWEEN_WORDS, /* a shrink holds some of a slab's free words */
+	GP_TP_OBS_STEAL,
 	GP_TP_COUNT
 };
 

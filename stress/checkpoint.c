@@ -13,6 +13,7 @@
  *   - strict pools: the start/end bitmaps mark exactly the first/last
  *     granule of each live allocation;
  *   - completeness (scalable fit: it must succeed, on a run the shadow has free);
+ *   - the statistics agree with the shadow (stats_check.c);
  *   - completeness: for the longest free run of k granules of each chunk, a
  *     first-fit allocation of k succeeds, at exactly the address first fit
  *     must pick (newest chunk first, lowest granule), and is given back.
@@ -309,6 +310,7 @@ static void check_pool(bool final)
 	if (final && avail != size)
 		st_fail(ST_CHECKPOINT, "at the end %zu of %zu bytes are still allocated",
 			size - avail, size);
+	st_check_stats(avail, size);
 	for (unsigned int j = 0; j < l.n; j++) {
 		check_complete(&l, (unsigned int)descriptor_of(l.c[j]));
 		step_done();

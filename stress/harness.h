@@ -150,6 +150,7 @@ void st_park_init(void);
 void st_park_point(void);  /* workers: park here while a checkpoint runs */
 void st_worker_exit(void); /* a finished worker no longer parks */
 void st_checkpoint(bool final);
+void st_check_stats(size_t avail, size_t size); /* stats_check.c */
 void st_controller_loop(void); /* until every worker is done */
 void st_watchdog_start(void);
 void st_watchdog_stop(void);

@@ -87,6 +87,7 @@ static const char *const tp_names[GP_TP_COUNT] = {
 	[GP_TP_ALLOC_WALK] = "RCU chunk walk",
 	[GP_TP_SUM_BEFORE_FLIP] = "summary sync",
 	[GP_TP_RUN_BEFORE_CAS] = "free-run node sync",
+	[GP_TP_OBS_STEAL] = "high-water steal",
 };
 
 struct range {
@@ -387,6 +388,13 @@ static void *victim_main(void *arg)
 			fail("victim's alloc on the empty pool failed (errno %d)", errno);
 		}
 	} else {
+		if (victim.point == GP_TP_OBS_STEAL) {
+			/* unarmed: leave slack (a free), so that the next raise steals */
+			addr = gen_pool_alloc(pool, G);
+			if (!addr || gen_pool_free(pool, addr, G))
+				fail("victim's granule to leave slack (0x%lx)", addr);
+			gen_pool_cache_flush(pool); /* a cache pool: hold nothing */
+		}
 		tp_armed = true;
 		addr = gen_pool_alloc(pool, victim.size);
 		tp_armed = false;
@@ -529,7 +537,7 @@ static void check_held_count(enum gp_testpoint tp, unsigned long n)
 			fail("parked victim holds granule %lu, outside its run", i);
 	if (tp == GP_TP_CLAIM_BETWEEN_WORDS && (n == 0 || n >= VICTIM_NR))
 		fail("parked between words holding %lu of %d granules", n, VICTIM_NR);
-	if (tp == GP_TP_ALLOC_BEFORE_AVAIL && n != VICTIM_NR)
+	if ((tp == GP_TP_ALLOC_BEFORE_AVAIL || tp == GP_TP_OBS_STEAL) && n != VICTIM_NR)
 		fail("parked after its claim holding %lu of %d granules", n, VICTIM_NR);
 	/* the first node change of its claim: after its first word, or its last */
 	if (tp == GP_TP_RUN_BEFORE_CAS && (n == 0 || n > VICTIM_NR))
