@@ -77,9 +77,10 @@ struct model {
 		size_t avail_ = gen_pool_avail((m)->pool);                                  \
 		unsigned long before_ = reports;                                            \
 		long ret_ = (long)(call);                                                   \
-		CHECK(ret_ == -EINVAL, #call " gave %ld, not -EINVAL", ret_);              \
-		CHECK(reports == before_ + 1, #call ": %lu reports", reports - before_);   \
-		CHECK(gen_pool_avail((m)->pool) == avail_, #call " changed avail");        \
+		/* #call as an argument: the call's text may hold a % */                  \
+		CHECK(ret_ == -EINVAL, "%s gave %ld, not -EINVAL", #call, ret_);           \
+		CHECK(reports == before_ + 1, "%s: %lu reports", #call, reports - before_); \
+		CHECK(gen_pool_avail((m)->pool) == avail_, "%s changed avail", #call);     \
 	} while (0)
 
 static bool overlaps(unsigned long a, size_t la, unsigned long b, size_t lb)

@@ -10,7 +10,9 @@
  *
  * The input reaches gp_trace_load as a file through a memfd.
  */
+#ifndef _GNU_SOURCE /* the build defines it */
 #define _GNU_SOURCE
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
