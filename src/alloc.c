@@ -3,7 +3,7 @@
  * alloc.c - the allocation and free entry points: argument checks, the
  * chunk walk, and the dma/zalloc family built on them.
  *
- * Lock-free: no lock is taken (GEN_POOL_SPINLOCK pools excepted: there the
+ * Lock-free: no lock is taken (the lock baselines, GP_LOCK_FLAGS, excepted: there the
  * pool lock is held around the same walk, and the bitmaps use plain
  * operations). The walk runs inside one RCU read-side section; chunks are
  * tried newest-added first, as in the kernel.
@@ -17,7 +17,7 @@
 
 static void enter(struct gen_pool *pool)
 {
-	if (pool->flags & GEN_POOL_SPINLOCK)
+	if (pool->flags & GP_LOCK_FLAGS)
 		gp_pool_lock(pool);
 	gp_rcu_read_lock();
 }
@@ -25,7 +25,7 @@ static void enter(struct gen_pool *pool)
 static void leave(struct gen_pool *pool)
 {
 	gp_rcu_read_unlock();
-	if (pool->flags & GEN_POOL_SPINLOCK)
+	if (pool->flags & GP_LOCK_FLAGS)
 		gp_pool_unlock(pool);
 }
 

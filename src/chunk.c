@@ -112,13 +112,13 @@ struct gen_pool_chunk *gp_chunk_overlap_locked(struct gen_pool *pool, unsigned l
 static int claim(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 		 unsigned long nbits)
 {
-	return gp_sum_claim(&c->sum, bit, nbits, pool->flags & GEN_POOL_SPINLOCK);
+	return gp_sum_claim(&c->sum, bit, nbits, pool->flags & GP_LOCK_FLAGS);
 }
 
 static int release(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 		   unsigned long nbits)
 {
-	return gp_sum_release(&c->sum, bit, nbits, pool->flags & GEN_POOL_SPINLOCK);
+	return gp_sum_release(&c->sum, bit, nbits, pool->flags & GP_LOCK_FLAGS);
 }
 
 /* Run @algo on @c, with the chunk named for the built-ins (algo.c). */

@@ -16,6 +16,7 @@
 
 #include "atomic.h"
 #include "genpool.h"
+#include "lock.h"
 #include "summary.h"
 
 #define GP_HIDDEN __attribute__((visibility("hidden")))
@@ -27,7 +28,10 @@
 			gp_bug(__FILE__, __func__, __LINE__, #cond);                        \
 	} while (0)
 
-#define GP_KNOWN_FLAGS (GEN_POOL_SPINLOCK | GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE)
+#define GP_KNOWN_FLAGS (GEN_POOL_SPINLOCK | GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE | \
+			GEN_POOL_LOCK_TICKET | GEN_POOL_LOCK_MCS)
+/* The lock baselines: alloc/free under the pool lock (lock.c), plain bit ops. */
+#define GP_LOCK_FLAGS (GEN_POOL_SPINLOCK | GEN_POOL_LOCK_TICKET | GEN_POOL_LOCK_MCS)
 /* Pools that keep the starts[] and ends[] boundary maps. */
 #define GP_BOUNDARY_FLAGS (GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE)
 
@@ -100,7 +104,7 @@ struct gp_shard {
 } GP_ALIGNED_LINE;
 
 struct gen_pool {
-	pthread_spinlock_t lock;       /* chunk list changes; alloc/free if SPINLOCK */
+	struct gp_lock lock;           /* chunk list changes; alloc/free in GP_LOCK_FLAGS pools */
 	struct gen_pool_chunk *chunks; /* newest first; RCU-published */
 	struct gp_chunk_index *index;  /* RCU-published; NULL until the first add */
 	struct gp_algo_pair *algo;     /* RCU-published; never NULL */
@@ -193,6 +197,8 @@ static inline struct gp_algo_pair gp_algo_named(genpool_algo_t algo, void *data)
 }
 
 /* pool.c */
+void gp_lock_init(struct gp_lock *l, unsigned int flags) GP_HIDDEN;
+void gp_lock_destroy(struct gp_lock *l) GP_HIDDEN;
 void gp_pool_lock(struct gen_pool *pool) GP_HIDDEN;
 void gp_pool_unlock(struct gen_pool *pool) GP_HIDDEN;
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool) GP_HIDDEN;
