@@ -25,6 +25,7 @@
  * ordering ck_pr_fence_unlock/ck_pr_fence_lock give.
  */
 #include "internal.h"
+#include "mutant.h"
 #include "tsan.h"
 
 #define GP_MCS_NEST 4 /* locks one thread may hold at once */
@@ -63,7 +64,8 @@ void gp_pool_lock(struct gen_pool *pool)
 
 	switch (l->kind) {
 	case GP_LOCK_TICKET:
-		ck_spinlock_ticket_lock(&l->u.ticket);
+		if (!GP_MUTANT(GP_MUT_CK_LOCK_NOP))
+			ck_spinlock_ticket_lock(&l->u.ticket);
 		break;
 	case GP_LOCK_MCS:
 		GP_BUG_ON(tl_mcs_depth >= GP_MCS_NEST);
@@ -87,8 +89,10 @@ void gp_pool_unlock(struct gen_pool *pool)
 	}
 	/* release: pairs with the acquire in gp_pool_lock of the next holder */
 	GP_TSAN_HB_RELEASE(l);
-	if (l->kind == GP_LOCK_TICKET)
-		ck_spinlock_ticket_unlock(&l->u.ticket);
-	else
+	if (l->kind == GP_LOCK_TICKET) {
+		if (!GP_MUTANT(GP_MUT_CK_LOCK_NOP))
+			ck_spinlock_ticket_unlock(&l->u.ticket);
+	} else {
 		ck_spinlock_mcs_unlock(&l->u.mcs, &tl_mcs_node[--tl_mcs_depth].node);
+	}
 }

@@ -28,5 +28,8 @@
 #define GP_MUT_TC_KEEP_PREV 9    /* returning a thread cache forgets its previous magazines */
 #define GP_MUT_SCALABLE_ONLY_HINT 10 /* scalable fit gives up after its own region */
 #define GP_MUT_INDEX_LT 11       /* the index search takes start < addr for start <= addr */
+/* Concurrency Kit (ids 50-59) */
+#define GP_MUT_CK_LOCK_NOP 50    /* the ticket pool lock's lock and unlock do nothing */
+#define GP_MUT_DEPOT_NO_HB 51    /* a depot push does not release its magazine (TSan's view) */
 
 #endif /* GP_MUTANT_H */

@@ -123,7 +123,8 @@ static void depot_push(ck_stack_t *s, struct gp_mag *m)
 {
 	/* release: m's rounds and n, written and read by its holder until
 	 * now; pairs with the acquire in depot_pop/depot_take_all of m */
-	GP_TSAN_HB_RELEASE(m);
+	if (!GP_MUTANT(GP_MUT_DEPOT_NO_HB))
+		GP_TSAN_HB_RELEASE(m);
 	ck_pr_fence_release();
 	GP_TSAN_IGNORE_BEGIN();
 	ck_stack_push_mpmc(s, &m->link);
