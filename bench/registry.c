@@ -29,6 +29,7 @@ const struct bench_alloc *const bench_allocs[] = {
 	&ba_genpool_mutex, &ba_memkind,	      &ba_glibc,	 &ba_jemalloc,
 	&ba_tcmalloc,	   &ba_mimalloc,      &ba_genpool_sc,	 &ba_genpool_tc,
 	&ba_genpool_strict, &ba_genpool_kfit,
+	&ba_genpool_ticket, &ba_genpool_mcs, /* Concurrency Kit's locks (issue 15) */
 };
 const size_t bench_nr_allocs = sizeof(bench_allocs) / sizeof(bench_allocs[0]);
 
