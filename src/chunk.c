@@ -191,8 +191,9 @@ static bool strict_bounds_match(const struct gen_pool_chunk *c, unsigned long bi
 {
 	unsigned long last = bit + nbits - 1;
 
+	/* no end mark before the last granule (none to look for in a 1-granule range) */
 	return gp_bitmap_test_bit(c->starts, bit) && gp_bitmap_test_bit(c->ends, last) &&
-	       gp_bitmap_find_next_bit(c->ends, last, bit) == last;
+	       (last == bit || gp_bitmap_find_next_bit(c->ends, last, bit) == last);
 }
 
 /* Free into a thread cache: validate, then clear the start mark (see internal.h). */

@@ -233,6 +233,9 @@ void gp_tcache_drain_all(struct gen_pool *pool) GP_HIDDEN; /* every cache; pool 
 size_t gp_tcache_cached_bytes(struct gen_pool *pool) GP_HIDDEN;
 /* The chunk of this thread's last cached call if it holds @addr, else NULL. */
 struct gen_pool_chunk *gp_tcache_chunk_of(struct gen_pool *pool, unsigned long addr) GP_HIDDEN;
+/* The hit paths of gen_pool_alloc/gen_pool_free (tcache.c): 0 / false: not a hit */
+unsigned long gp_tcache_alloc_hit(struct gen_pool *pool, size_t size) GP_HIDDEN;
+bool gp_tcache_free_hit(struct gen_pool *pool, unsigned long addr, size_t size) GP_HIDDEN;
 
 /* What tcache.c uses of the core (chunk.c, alloc.c). */
 /* Allocate @nbits with scalable fit, no cache; @live false leaves the start mark clear. */

@@ -31,5 +31,6 @@
 /* Concurrency Kit (ids 50-59) */
 #define GP_MUT_CK_LOCK_NOP 50    /* the ticket pool lock's lock and unlock do nothing */
 #define GP_MUT_DEPOT_NO_HB 51    /* a depot push does not release its magazine (TSan's view) */
+#define GP_MUT_HIT_NO_ALIGN 52   /* a cached free's hit path skips the granule-boundary check */
 
 #endif /* GP_MUTANT_H */

@@ -521,13 +521,20 @@ unsigned long gp_tcache_alloc(struct gen_pool *pool, unsigned long nbits,
 /* ------------------------------------------------------------------------ */
 /* Free                                                                     */
 
-static inline void put(struct gp_tcache *tc, struct gp_mag *m, struct gen_pool_chunk *c,
-		       unsigned long bit, unsigned long nbits)
+/* Park the range at @addr of @c (its first granule) in @m. */
+static inline void put_addr(struct gp_tcache *tc, struct gp_mag *m, struct gen_pool_chunk *c,
+			    unsigned long addr, unsigned long nbits)
 {
-	m->round[m->n].addr = c->start_addr + (bit << tc->pool->min_alloc_order);
+	m->round[m->n].addr = addr;
 	m->round[m->n].chunk = c;
 	m->n++;
 	set_cached(tc, get_cached(tc) + nbits);
+}
+
+static inline void put(struct gp_tcache *tc, struct gp_mag *m, struct gen_pool_chunk *c,
+		       unsigned long bit, unsigned long nbits)
+{
+	put_addr(tc, m, c, c->start_addr + (bit << tc->pool->min_alloc_order), nbits);
 }
 
 /* Loaded is full (or absent): previous if empty, else trade prev for an empty one. */
@@ -574,6 +581,76 @@ int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned lon
 	else
 		free_miss(tc, c, bit, nbits);
 	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hit paths: gen_pool_alloc and gen_pool_free try these first              */
+
+/*
+ * A hit needs: a cache pool, this thread's memo cache of it (no lookup), no
+ * flush pending, and a size its caches serve. Then the call is served here
+ * without the general path's layers (argument checks, request, cache
+ * lookup, chunk lookup): 0 / false means "not handled here", and the
+ * general path then does everything, every check and refusal included. A
+ * hit changes state only where the general path would (gp_chunk_unpark,
+ * gp_chunk_park after the same checks), so callers cannot tell them apart.
+ */
+static inline struct gp_tcache *hit_cache(struct gen_pool *pool, size_t size,
+					  unsigned long *nbits)
+{
+	struct gp_tcache_pool *tp = pool->tcache;
+	struct gp_tcache *tc = tl_memo;
+	unsigned long g;
+
+	if (!tp || !tc || tc->id != tp->id)
+		return NULL;
+	/* size 0 wraps to the largest count: not served, as too large */
+	g = ((size - 1) >> pool->min_alloc_order) + 1;
+	/* relaxed: as cache_get */
+	if (g - 1 >= tc->max_granules ||
+	    gp_atomic_load_relaxed(&tp->flush_gen) != tc->flush_seen)
+		return NULL;
+	*nbits = g;
+	return tc;
+}
+
+unsigned long gp_tcache_alloc_hit(struct gen_pool *pool, size_t size)
+{
+	unsigned long nbits;
+	struct gp_tcache *tc = hit_cache(pool, size, &nbits);
+	struct gen_pool_chunk *c;
+	struct gp_mag *m;
+
+	/* relaxed: as cached_request (alloc.c) */
+	if (!tc || !gp_atomic_load_relaxed(&pool->cache_default))
+		return 0;
+	m = tc->cls[nbits - 1].loaded;
+	if (!m || !m->n)
+		return 0;
+	return take(tc, m, nbits, &c);
+}
+
+bool gp_tcache_free_hit(struct gen_pool *pool, unsigned long addr, size_t size)
+{
+	unsigned long nbits, off, bit;
+	struct gp_tcache *tc = hit_cache(pool, size, &nbits);
+	struct gen_pool_chunk *c = tc ? tc->last_chunk : NULL;
+	struct gp_mag *m;
+
+	/* the chunk of the last cached call (chunks live as long as the pool) */
+	if (!c || addr < c->start_addr || addr > c->end_addr)
+		return false;
+	off = addr - c->start_addr;
+	bit = off >> pool->min_alloc_order;
+	if (((off & ((1UL << pool->min_alloc_order) - 1)) && !GP_MUTANT(GP_MUT_HIT_NO_ALIGN)) ||
+	    nbits > c->nbits - bit)
+		return false;
+	m = tc->cls[nbits - 1].loaded;
+	/* room first: once parked, the range must go into this magazine */
+	if (!m || m->n >= tc->rounds || gp_chunk_park(c, bit, nbits))
+		return false; /* a refused park changed nothing: the general path reports it */
+	put_addr(tc, m, c, addr, nbits);
+	return true;
 }
 
 /*
