@@ -41,18 +41,18 @@ static void run_job(benchmark::State &st, struct wl_job *job)
 	if (err)
 		st.SkipWithError(err); /* the loop below then runs no iteration */
 	if (bound > 0) {
-		/* time-bounded (jobs.c, FIFO locks beyond the CPUs): steps until the
+		/* time-bounded (jobs.c, contended FIFO locks): steps until the
 		 * deadline, then the fixed iterations left run empty */
 		auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(bound);
 		bool on = true;
-		unsigned long k = 0;
 
+		/* checked after every step: one step can wait for every other
+		 * thread's turn, each a time slice when they outnumber the CPUs */
 		for (auto _ : st) {
 			if (!on)
 				continue;
 			step(run, t);
-			if (!(++k & 15) && std::chrono::steady_clock::now() >= end)
-				on = false;
+			on = std::chrono::steady_clock::now() < end;
 		}
 	} else {
 		for (auto _ : st)

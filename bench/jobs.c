@@ -20,7 +20,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "workload.h"
 
@@ -451,24 +450,23 @@ int harness_job_threads(const struct wl_job *job, int *out, int max)
 }
 
 /*
- * The FIFO locks (CK's ticket and MCS) with more threads than CPUs hand the
- * lock to the next waiter in line even when it is descheduled, so an op
- * can cost a scheduler time slice; Google Benchmark sizes a timed run from
- * its first, uncontended trial, and such runs went on for many minutes.
- * They run for a fixed time instead (FIFO_OVERSUB_SECONDS, all threads at
- * once): every thread steps until then, and the iterations left over do
- * nothing (about a nanosecond each). ops/s is the ops done over the run's
- * time, as for every other run; a fixed op count would not do, since the
- * threads' few ops then barely overlap.
+ * The FIFO locks (CK's ticket and MCS) hand the lock to the next waiter in
+ * line even when it is descheduled, so once runnable threads outnumber the
+ * CPUs (more threads than CPUs, or 2 threads on a machine others load) an
+ * op can cost a scheduler time slice; Google Benchmark sizes a timed run
+ * from its first, uncontended trial, and such runs went on for many
+ * minutes. With 2 threads or more they run for a fixed time instead
+ * (FIFO_SECONDS, all threads at once): every thread steps until then, and
+ * the iterations left over do nothing (about a nanosecond each). ops/s is
+ * the ops done over the run's time, as for every other run; a fixed op
+ * count would not do, since the threads' few ops then barely overlap.
  */
-#define FIFO_OVERSUB_ITERS 20000000L
-#define FIFO_OVERSUB_SECONDS 0.3
+#define FIFO_ITERS 2000000L
+#define FIFO_SECONDS 0.3
 
-static bool fifo_oversubscribed(const struct wl_job *job, int threads)
+static bool fifo_contended(const struct wl_job *job, int threads)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return in(job->a->name, ck_locks) && threads > (cpus > 0 ? cpus : 1);
+	return in(job->a->name, ck_locks) && threads > 1;
 }
 
 long harness_job_iterations(const struct wl_job *job, int threads)
@@ -477,14 +475,14 @@ long harness_job_iterations(const struct wl_job *job, int threads)
 
 	if (job->iters)
 		return job->iters;
-	if (fifo_oversubscribed(job, threads))
-		return FIFO_OVERSUB_ITERS / threads;
+	if (fifo_contended(job, threads))
+		return FIFO_ITERS / threads;
 	return job->p.total_ops ? (n > 0 ? n : 1) : 0;
 }
 
 double harness_job_seconds(const struct wl_job *job, int threads)
 {
-	return fifo_oversubscribed(job, threads) ? FIFO_OVERSUB_SECONDS : 0;
+	return fifo_contended(job, threads) ? FIFO_SECONDS : 0;
 }
 
 int harness_job_repetitions(const struct wl_job *job)
