@@ -145,6 +145,22 @@ static struct gp_mag *depot_pop(ck_stack_t *s)
 	return mag_of(e);
 }
 
+/*
+ * Empty stacks. ck_stack's generation is a char *, and its pop computes
+ * generation + 1: from NULL that is pointer arithmetic on a null pointer,
+ * undefined (UBSan's pointer-overflow check reports it), so the count
+ * starts at 1. It only has to change; 2^64 pops never wrap it.
+ */
+static void depot_init(struct gp_tcache_pool *tp)
+{
+	for (unsigned long i = 0; i < GP_TC_MAX_CLASSES; i++) {
+		ck_stack_init(&tp->depot[i].full);
+		ck_stack_init(&tp->depot[i].empty);
+		tp->depot[i].full.generation = (char *)1;
+		tp->depot[i].empty.generation = (char *)1;
+	}
+}
+
 /* Detach the whole stack; the magazines, linked by link.next, are the caller's. */
 static struct gp_mag *depot_take_all(ck_stack_t *s)
 {
@@ -676,6 +692,7 @@ int gp_tcache_init(struct gen_pool *pool)
 	if (!tp)
 		return -ENOMEM;
 	memset(tp, 0, sizeof(*tp));
+	depot_init(tp);
 	tp->max_granules = GP_TC_DEFAULT_MAX;
 	tp->rounds = GP_TC_DEFAULT_ROUNDS;
 	pthread_mutex_lock(&registry);
