@@ -7,6 +7,9 @@
  *   genpool_spin     GEN_POOL_SPINLOCK pool, first fit: the same code with
  *                    the pool lock held around alloc/free (the A/B baseline);
  *   genpool_spin_bf  GEN_POOL_SPINLOCK pool, best fit;
+ *   genpool_ticket   GEN_POOL_LOCK_TICKET pool, first fit: the same code under
+ *                    Concurrency Kit's ticket lock (FIFO);
+ *   genpool_mcs      GEN_POOL_LOCK_MCS pool, first fit: under CK's MCS queue lock;
  *   genpool_mutex    the lock-free pool behind a pthread mutex taken by the
  *                    caller: what a careful user without lock-free code does;
  *   genpool_sc       lock-free pool, gen_pool_scalable_fit (per-thread start);
@@ -110,6 +113,16 @@ static void *init_spin(const struct bench_region *r)
 static void *init_spin_bf(const struct bench_region *r)
 {
 	return gp_init(r, GEN_POOL_SPINLOCK, gen_pool_best_fit, false);
+}
+
+static void *init_ticket(const struct bench_region *r)
+{
+	return gp_init(r, GEN_POOL_LOCK_TICKET, gen_pool_first_fit, false);
+}
+
+static void *init_mcs(const struct bench_region *r)
+{
+	return gp_init(r, GEN_POOL_LOCK_MCS, gen_pool_first_fit, false);
 }
 
 static void *init_mutex(const struct bench_region *r)
@@ -366,6 +379,10 @@ GENPOOL_ALLOC(ba_genpool_spin, "genpool_spin", init_spin,
 	      "genpool GEN_POOL_SPINLOCK pool, first fit", GEN_POOL_SPINLOCK);
 GENPOOL_ALLOC(ba_genpool_spin_bf, "genpool_spin_bf", init_spin_bf,
 	      "genpool GEN_POOL_SPINLOCK pool, best fit", GEN_POOL_SPINLOCK);
+GENPOOL_ALLOC(ba_genpool_ticket, "genpool_ticket", init_ticket,
+	      "genpool GEN_POOL_LOCK_TICKET pool (CK ticket lock), first fit", GEN_POOL_LOCK_TICKET);
+GENPOOL_ALLOC(ba_genpool_mcs, "genpool_mcs", init_mcs,
+	      "genpool GEN_POOL_LOCK_MCS pool (CK MCS lock), first fit", GEN_POOL_LOCK_MCS);
 GENPOOL_ALLOC(ba_genpool_mutex, "genpool_mutex", init_mutex,
 	      "genpool lock-free pool behind a caller's pthread mutex, first fit", 0);
 GENPOOL_ALLOC(ba_genpool_strict, "genpool_strict", init_strict,

@@ -17,6 +17,7 @@
  */
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -35,10 +36,28 @@ static void run_job(benchmark::State &st, struct wl_job *job)
 	const char *err = harness_error(run);
 	bool zero = st.thread_index() == 0;
 
+	double bound = harness_job_seconds(job, st.threads());
+
 	if (err)
 		st.SkipWithError(err); /* the loop below then runs no iteration */
-	for (auto _ : st)
-		step(run, t);
+	if (bound > 0) {
+		/* time-bounded (jobs.c, contended FIFO locks): steps until the
+		 * deadline, then the fixed iterations left run empty */
+		auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(bound);
+		bool on = true;
+
+		/* checked after every step: one step can wait for every other
+		 * thread's turn, each a time slice when they outnumber the CPUs */
+		for (auto _ : st) {
+			if (!on)
+				continue;
+			step(run, t);
+			on = std::chrono::steady_clock::now() < end;
+		}
+	} else {
+		for (auto _ : st)
+			step(run, t);
+	}
 	if (!err) {
 		double ops = (double)harness_thread_ops(t);
 

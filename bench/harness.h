@@ -36,6 +36,8 @@ const char *harness_job_name(const struct wl_job *job);
 int harness_job_threads(const struct wl_job *job, int *out, int max);
 /* Iterations per thread for @threads, or 0 to let Google Benchmark decide. */
 long harness_job_iterations(const struct wl_job *job, int threads);
+/* > 0: the run steps for this many seconds, its fixed iterations past that do nothing */
+double harness_job_seconds(const struct wl_job *job, int threads);
 /* Repetitions of this job, or 0 for --benchmark_repetitions. */
 int harness_job_repetitions(const struct wl_job *job);
 

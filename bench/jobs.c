@@ -147,6 +147,8 @@ static const char *const regions[] = { "genpool_lf", "genpool_lf_bf", "genpool_s
 				       "genpool_spin_bf", "genpool_mutex", "memkind" };
 static const char *const search_allocs[] = { "genpool_lf", "genpool_spin", "genpool_mutex",
 					     "memkind", "genpool_sc" };
+/* The lock baselines under Concurrency Kit's locks (issue 15), beside genpool_spin. */
+static const char *const ck_locks[] = { "genpool_ticket", "genpool_mcs" };
 /* The scalable engine (issue 5): scalable fit and thread caches. */
 static const char *const engine[] = { "genpool_sc", "genpool_tc" };
 
@@ -194,6 +196,14 @@ static void add_random(const char *a, const struct threads *th)
 	struct wl_params p = { .pool_bytes = 1 * GiB, .granules = 64, .live = 2048 };
 
 	add(&wl_random, a, p, th, "max_gran:64");
+}
+
+/* Issue 15's churn target: 1..16 granules, half of them above a cache pool's default classes. */
+static void add_random_small(const char *a, const struct threads *th)
+{
+	struct wl_params p = { .pool_bytes = 1 * GiB, .granules = 16, .live = 2048 };
+
+	add(&wl_random, a, p, th, "max_gran:16");
 }
 
 static void add_frag(const char *a, int occ, long ops, const struct threads *th)
@@ -290,6 +300,9 @@ static void set_headline(void)
 	/* occ 100: the quota is the pool, so the run meets its first failure */
 	static const char *const frag_full[] = { "genpool_lf", "genpool_sc", "genpool_tc" };
 	/* 16 threads: who the scaling targets need, and jemalloc beside them */
+	/* issue 15: random 1..16-granule churn, cache pool vs jemalloc (2 threads) */
+	static const char *const churn16[] = { "genpool_tc", "genpool_lf", "jemalloc" };
+	static const struct threads th_churn = { 2, { 1, 2 } };
 	static const char *const to16[] = { "genpool_lf", "genpool_spin", "jemalloc", "genpool_sc",
 					    "genpool_tc" };
 	const char *a;
@@ -300,12 +313,19 @@ static void set_headline(void)
 		for_each_in(a, all_main) add_hot_pair(a, g, g == 1 && in(a, to16) ? &th_head16
 										   : &th_head);
 		for_each_in(a, engine) add_hot_pair(a, g, g == 1 ? &th_head16 : &th_head);
+		for_each_in(a, ck_locks) add_hot_pair(a, g, g == 1 ? &th_head16 : &th_head);
 	}
 	/* the event log's cost: the hot pair with logging on, beside genpool_lf's */
 	add_hot_pair("genpool_log", 1, &th_head);
 	for_each_in(a, head_five) add_random(a, &th_head);
 	for_each_in(a, head_five) add_bulk(a, &th_head);
 	for_each_in(a, head_five) add_xfree(a, &th_head);
+	for_each_in(a, churn16) add_random_small(a, &th_churn);
+	for_each_in(a, ck_locks) {
+		add_random(a, &th_head);
+		add_bulk(a, &th_head);
+		add_xfree(a, &th_head);
+	}
 	for_each_in(a, align_allocs) {
 		add_align(a, 64 << 10, &th_one);
 		add_align(a, 2 << 20, &th_one);
@@ -462,10 +482,21 @@ static void set_smoke(void)
 	static const char *const allocs[] = { "genpool_lf", "genpool_spin", "genpool_mutex",
 					      "memkind", "glibc", "jemalloc", "tcmalloc",
 					      "mimalloc", "genpool_sc", "genpool_tc",
-					      "genpool_strict", "genpool_kfit", "genpool_log" };
+					      "genpool_strict", "genpool_kfit", "genpool_log",
+					      "genpool_ticket", "genpool_mcs" };
 	const char *a;
 
 	for_each_in(a, allocs) {
+		/*
+		 * The FIFO locks: the hot pair and the metadata only. Their other
+		 * pair workloads run 2 threads at least, which wait a time slice
+		 * per lock hand-over on a loaded machine (minutes in a smoke test).
+		 */
+		if (in(a, ck_locks)) {
+			add_hot_pair(a, 8, &th_one);
+			add_meta(a, 64 * MiB);
+			continue;
+		}
 		add_hot_pair(a, 8, &th_smoke);
 		add_bulk(a, &th_smoke);
 		add_xfree(a, &th_smoke);
@@ -542,13 +573,40 @@ int harness_job_threads(const struct wl_job *job, int *out, int max)
 	return n;
 }
 
+/*
+ * The FIFO locks (CK's ticket and MCS) hand the lock to the next waiter in
+ * line even when it is descheduled, so once runnable threads outnumber the
+ * CPUs (more threads than CPUs, or 2 threads on a machine others load) an
+ * op can cost a scheduler time slice; Google Benchmark sizes a timed run
+ * from its first, uncontended trial, and such runs went on for many
+ * minutes. With 2 threads or more they run for a fixed time instead
+ * (FIFO_SECONDS, all threads at once): every thread steps until then, and
+ * the iterations left over do nothing (about a nanosecond each). ops/s is
+ * the ops done over the run's time, as for every other run; a fixed op
+ * count would not do, since the threads' few ops then barely overlap.
+ */
+#define FIFO_ITERS 2000000L
+#define FIFO_SECONDS 0.3
+
+static bool fifo_contended(const struct wl_job *job, int threads)
+{
+	return in(job->a->name, ck_locks) && threads > 1;
+}
+
 long harness_job_iterations(const struct wl_job *job, int threads)
 {
 	long n = job->p.total_ops / threads;
 
 	if (job->iters)
 		return job->iters;
+	if (fifo_contended(job, threads))
+		return FIFO_ITERS / threads;
 	return job->p.total_ops ? (n > 0 ? n : 1) : 0;
+}
+
+double harness_job_seconds(const struct wl_job *job, int threads)
+{
+	return fifo_contended(job, threads) ? FIFO_SECONDS : 0;
 }
 
 int harness_job_repetitions(const struct wl_job *job)

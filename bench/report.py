@@ -41,7 +41,8 @@ OP = {
     "random": "free + alloc pairs",
     "frag": "steps (alloc or free)",
 }
-ORDER = ["genpool_lf", "genpool_lf_bf", "genpool_spin", "genpool_spin_bf", "genpool_mutex",
+ORDER = ["genpool_lf", "genpool_lf_bf", "genpool_spin", "genpool_spin_bf", "genpool_ticket",
+         "genpool_mcs", "genpool_mutex",
          "memkind", "glibc", "jemalloc", "tcmalloc", "mimalloc",
          "genpool_sc", "genpool_tc", "genpool_strict", "genpool_kfit"]
 STYLE = {
@@ -49,6 +50,8 @@ STYLE = {
     "genpool_lf_bf": ("tab:red", "--", "s"),
     "genpool_spin": ("tab:blue", "-", "o"),
     "genpool_spin_bf": ("tab:blue", "--", "s"),
+    "genpool_ticket": ("navy", "-.", "<"),  # Concurrency Kit's locks (issue 15)
+    "genpool_mcs": ("steelblue", "-.", ">"),
     "genpool_mutex": ("tab:purple", "-", "^"),
     "memkind": ("tab:green", "-", "D"),
     "glibc": ("tab:gray", ":", "v"),
@@ -183,8 +186,8 @@ def plot_headline(res, outdir):
         ax.set_title(f"alloc + free of {g} granule{'s' if g != 1 else ''} "
                      f"({g * GRANULE // 1024} KiB)", fontsize=10)
         ax.set_ylabel("alloc+free pairs per second, all threads")
-    fig.suptitle("Hot pair on a half-full 64 MiB pool: genpool lock-free vs spinlock, mutex, "
-                 "memkind and malloc", fontsize=11)
+    fig.suptitle("Hot pair on a half-full 64 MiB pool: genpool lock-free vs spinlock, CK ticket "
+                 "and MCS locks, mutex, memkind and malloc", fontsize=11)
     return [save(fig, res, outdir, "headline.png")]
 
 

@@ -29,7 +29,8 @@ import replay_results as RR  # the real-trace replay benchmark (bench/replay_ben
 SCHEMA = "genpool-bench/1"
 BASE = "genpool_lf"
 # The competitors of the headline ratios, in column order.
-VERSUS = ["genpool_spin", "genpool_mutex", "memkind", "jemalloc"]
+VERSUS = ["genpool_spin", "genpool_ticket", "genpool_mcs", "genpool_mutex", "memkind",
+          "jemalloc"]
 # Every other allocator also gets a ratio in the JSON tables.
 OTHERS = ["genpool_lf_bf", "genpool_spin_bf", "glibc", "tcmalloc", "mimalloc", "genpool_sc",
           "genpool_tc", "genpool_strict", "genpool_kfit"]
@@ -404,6 +405,46 @@ def log_targets(idx):
     return out
 
 
+LOCKS = ["genpool_spin", "genpool_ticket", "genpool_mcs"]  # the lock baselines (issue 15)
+# callgrind kinds of bench/icount.py and the allocator each stands for
+ICOUNT_ALLOC = {"lf": BASE, "sc": "genpool_sc", "tc": "genpool_tc", "spin": "genpool_spin",
+                "ticket": "genpool_ticket", "mcs": "genpool_mcs", "glibc": "glibc",
+                "jemalloc": "jemalloc"}
+
+
+def targets_ck(rows, icount):
+    """Issue 15's targets (the timed ones of issue 5 it repeats are not
+    repeated): churn in a cache pool, the lock-free pool against the best of
+    the three locks, and instruction counts per hot pair (callgrind)."""
+    idx = _index(rows)
+    out = []
+    je = _get(idx, "random", "jemalloc", 2, "ops_per_s", max_gran=16)
+    tc = _get(idx, "random", "genpool_tc", 2, "ops_per_s", max_gran=16)
+    out.append(_target("churn-tc", "random 1-16 granule churn, 2 threads: genpool_tc ops/s / "
+                       "jemalloc ops/s", _div(tc, je), 0.5, ">=",
+                       "random ops_per_s medians, max_gran 16, 2 threads"))
+    for t in (1, 2, 8, 16):
+        lf = _get(idx, "hot_pair", BASE, t, "ops_per_s", gran=1)
+        best = [(v, a) for a in LOCKS
+                if (v := _get(idx, "hot_pair", a, t, "ops_per_s", gran=1)) is not None]
+        v, a = max(best) if best else (None, "a lock")
+        out.append(_target("vs-best-lock", f"hot pair, {t} thread(s), 1 granule: genpool_lf "
+                           f"ops/s / the best lock baseline's ({a})", _div(lf, v), 1.0, ">=",
+                           "hot_pair ops_per_s medians, gran 1; best of " + ", ".join(LOCKS)))
+    ir = (icount or {}).get("ir_per_pair", {})
+    jir = ir.get("jemalloc")
+    for k, goal in (("tc", 1.0), ("sc", 3.0)):
+        out.append(_target(f"ir-{k}", f"instructions per hot pair (callgrind), "
+                           f"{ICOUNT_ALLOC[k]} / jemalloc", _div(ir.get(k), jir), goal, "<=",
+                           "bench/icount.py: 1 thread, 1 granule, per alloc+free pair"))
+    for k in ("lf", "spin", "ticket", "mcs", "glibc"):
+        if k in ir:
+            out.append(_target(f"ir-{k}", f"instructions per hot pair (callgrind), "
+                               f"{ICOUNT_ALLOC[k]} / jemalloc", _div(ir.get(k), jir), None,
+                               "<=", "bench/icount.py (shown, no goal)", True))
+    return out
+
+
 def engine_bulk_table(rows):
     """bulk_big and chunks: per-call costs by allocator and thread count."""
     out = []
@@ -554,7 +595,7 @@ def fmt_target(e):
         meas = f"{v:,.0f}"
     verdict = ("ref" if e.get("reference") else "-") if e["pass"] is None else \
         ("pass" if e["pass"] else "miss")
-    if e.get("reference") and v is not None:
+    if e.get("reference") and v is not None and e["goal"] is not None:
         verdict = f"ref ({'meets' if (v >= e['goal'] if e['cmp'] == '>=' else v <= e['goal']) else 'misses'})"
     return meas, goal, verdict
 
@@ -596,7 +637,7 @@ def print_targets(res, out=sys.stdout):
     ts = res.get("targets")
     if not ts:
         return
-    print("\nTargets of issues 5 (Scalable engine) and 13 (layers): each a ratio of two "
+    print("\nTargets of issues 5, 10, 12, 13, 14 and 15: each a ratio of two "
           "benchmarks of this run, or a measurement", file=out)
     w = max(len(e["what"]) for e in ts)
     head = f"{'target':<{w}} | {'measured':>12} {'goal':>7} | result"
@@ -607,8 +648,19 @@ def print_targets(res, out=sys.stdout):
         print(f"{e['what']:<{w}} | {meas:>12} {goal:>7} | {verdict}", file=out)
 
 
+def print_icount(res, out=sys.stdout):
+    ir = res.get("icount", {}).get("ir_per_pair")
+    if not ir:
+        return
+    print("\nInstructions per alloc+free pair, 1 thread, 1 granule (callgrind, bench/icount.py; "
+          + str(res["icount"].get("tool")) + ")", file=out)
+    for k, v in ir.items():
+        print(f"{ICOUNT_ALLOC.get(k, k):<16} {v:8.1f}", file=out)
+
+
 def print_tables(res, out=sys.stdout):
     print_ratios(res, out)
+    print_icount(res, out)
     print_search(res, out)
     print_frag(res, out)
     print_engine(res, out)
@@ -723,11 +775,15 @@ def merge(args):
         "notes": notes,
         "gbench": {"context": context, "benchmarks": entries},
     }
+    if args.icount:
+        with open(args.icount) as f:
+            res["icount"] = json.load(f)
     res["targets"] = targets(rows, res["search_scaling"], res["meta"])
     res["targets"] += freerun_targets(rows, res["search_scaling"])
     if args.replay:
         res["replay"] = RR.load(args.replay)
         res["targets"] += RR.targets(res["replay"], _target)
+    res["targets"] += targets_ck(rows, res.get("icount"))
     res = {k: res[k] for k in list(res) if k != "gbench"} | {"gbench": res["gbench"]}
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
@@ -747,6 +803,7 @@ def main():
     ap.add_argument("--print", dest="show")
     ap.add_argument("--markdown")
     ap.add_argument("--replay", help="bench/replay_bench's JSON, merged as 'replay'")
+    ap.add_argument("--icount", help="bench/icount.py's JSON: instructions per hot pair")
     ap.add_argument("runs", nargs="*")
     args = ap.parse_args()
     if args.show:

@@ -206,7 +206,7 @@ static void make_pool(struct tpool *t, int order, unsigned int flags, bool backe
 static void op_create(struct fz_in *in)
 {
 	int order = fz_edge_int(in), nid = fz_edge_int(in);
-	unsigned int flags = fz_u8(in) & 1 ? (unsigned int)fz_edge(in, 1) : fz_u8(in) & 3;
+	unsigned int flags = fz_u8(in) & 1 ? (unsigned int)fz_edge(in, 1) : fz_u8(in) & 31;
 	bool plain = fz_u8(in) & 1;
 	int nv, want;
 	struct gen_pool *p;
@@ -218,11 +218,7 @@ static void op_create(struct fz_in *in)
 	if (plain)
 		flags = 0;
 	nv = nid_valid(nid);
-	/* known flags: SPINLOCK, STRICT, THREAD_CACHE; the last two not together */
-	want = order < 0 || order >= (int)FZ_BITS_PER_LONG || (flags & ~7u) ||
-			       (flags & (GEN_POOL_SPINLOCK | GEN_POOL_THREAD_CACHE)) ==
-				       (GEN_POOL_SPINLOCK | GEN_POOL_THREAD_CACHE) ||
-			       !nv
+	want = order < 0 || order >= (int)FZ_BITS_PER_LONG || !fz_flags_valid(flags) || !nv
 		       ? EINVAL
 		       : 0;
 	fz_rep_reset();
@@ -1156,11 +1152,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gp_tls_slot = 1; /* slot 0, whatever the previous input left: reproducible */
 	k = fz_u8(&in);
 	int po = k < 192 ? k % 13 : k % 64; /* mostly small granules, any order at times */
-	unsigned int pf = fz_u8(&in) % 4;
+	unsigned int pf = fz_pool_flags(fz_u8(&in));
 	int bo = fz_u8(&in) % 13;
 
 	make_pool(&tp[0], po, pf, false);
-	make_pool(&tp[1], bo, fz_u8(&in) % 4, true);
+	make_pool(&tp[1], bo, fz_pool_flags(fz_u8(&in)), true);
 	for (nops = 0; fz_more(&in) && nops < MAX_OPS; nops++) {
 		switch (fz_u8(&in) % 16) {
 		case 0: op_create(&in); break;

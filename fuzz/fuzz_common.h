@@ -78,6 +78,32 @@ static inline uint8_t fz_u8(struct fz_in *in)
 	return *in->p++;
 }
 
+/*
+ * Pool flags (api.md section 2). fz_pool_flags: the sets a fuzzer's pools
+ * are created with, one byte each (no THREAD_CACHE: the models do not see
+ * caches); fz_flags_valid: whether create must accept @flags (known bits,
+ * at most one lock flag, no lock flag with THREAD_CACHE).
+ */
+static const unsigned int fz_pool_flag_sets[] = {
+	0, GEN_POOL_SPINLOCK, GEN_POOL_STRICT, GEN_POOL_SPINLOCK | GEN_POOL_STRICT,
+	GEN_POOL_LOCK_TICKET, GEN_POOL_LOCK_MCS, GEN_POOL_LOCK_TICKET | GEN_POOL_STRICT,
+	GEN_POOL_LOCK_MCS | GEN_POOL_STRICT,
+};
+
+static inline unsigned int fz_pool_flags(uint8_t b)
+{
+	return fz_pool_flag_sets[b % (sizeof(fz_pool_flag_sets) / sizeof(fz_pool_flag_sets[0]))];
+}
+
+static inline bool fz_flags_valid(unsigned int flags)
+{
+	unsigned int locks = flags & GP_LOCK_FLAGS;
+
+	return !(flags & ~GP_KNOWN_FLAGS) && !(locks & (locks - 1)) &&
+	       !(locks && (flags & GEN_POOL_THREAD_CACHE));
+}
+
+
 static inline uint16_t fz_u16(struct fz_in *in)
 {
 	uint16_t v = fz_u8(in);

@@ -751,7 +751,7 @@ static void op_walk(struct fz_in *in)
 static void new_pool(struct fz_in *in)
 {
 	int order = fz_u8(in) % 14;
-	unsigned int flags = fz_u8(in) % 4;
+	unsigned int flags = fz_pool_flags(fz_u8(in));
 	struct gen_pool *pool;
 
 	fz_rep_reset();
@@ -788,15 +788,24 @@ static void op_bad_create(struct fz_in *in)
 	static const int orders[] = { -1, (int)FZ_BITS_PER_LONG, INT_MIN, INT_MAX, 100 };
 	uint8_t k = fz_u8(in);
 	int order = k & 1 ? orders[k % 5] : k % 14;
+	/* combinations that are refused: two lock flags, a lock with caches */
+	static const unsigned int refused[] = {
+		GEN_POOL_STRICT | 0x80000000u,
+		GEN_POOL_SPINLOCK | GEN_POOL_THREAD_CACHE,
+		GEN_POOL_LOCK_TICKET | GEN_POOL_THREAD_CACHE,
+		GEN_POOL_LOCK_MCS | GEN_POOL_THREAD_CACHE | GEN_POOL_STRICT,
+		GEN_POOL_SPINLOCK | GEN_POOL_LOCK_TICKET,
+		GEN_POOL_LOCK_TICKET | GEN_POOL_LOCK_MCS,
+		GEN_POOL_SPINLOCK | GEN_POOL_LOCK_MCS | GEN_POOL_STRICT,
+	};
 	/* a flag bit no GEN_POOL_* flag uses, or a combination that is refused */
-	unsigned int flags = k & 2 ? 1u << (3 + k % 29) : 0;
+	unsigned int flags = k & 2 ? 1u << (5 + k % 27) : 0;
 	int nid = (k & 5) == 4 ? -2 - k : -1;
 	struct gen_pool *p;
 
-	_Static_assert(GP_KNOWN_FLAGS < 8, "the unknown flag bits above start at bit 3");
+	_Static_assert(GP_KNOWN_FLAGS < 32, "the unknown flag bits above start at bit 5");
 	if (!(k & 1) && !flags && nid == -1)
-		flags = k & 8 ? GEN_POOL_SPINLOCK | GEN_POOL_THREAD_CACHE
-			      : GEN_POOL_STRICT | 0x80000000u;
+		flags = refused[(k >> 2) % (sizeof(refused) / sizeof(refused[0]))];
 	fz_rep_reset();
 	errno = 0;
 	p = gen_pool_create_flags(order, nid, flags);

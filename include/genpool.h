@@ -112,17 +112,30 @@ GENPOOL_API struct gen_pool *gen_pool_create(int min_alloc_order, int nid);
  * must know what it takes back), so a wrong-size free is refused.
  */
 #define GEN_POOL_THREAD_CACHE 0x4u
+/**
+ * GEN_POOL_LOCK_TICKET - baseline as GEN_POOL_SPINLOCK, with Concurrency
+ * Kit's ticket lock (ck_spinlock_ticket, FIFO) as the pool lock: alloc/free
+ * take it and use plain bit operations; chunk changes take it too.
+ */
+#define GEN_POOL_LOCK_TICKET 0x8u
+/**
+ * GEN_POOL_LOCK_MCS - baseline as GEN_POOL_SPINLOCK, with Concurrency Kit's
+ * MCS queue lock (ck_spinlock_mcs: each waiter spins on its own cache line)
+ * as the pool lock. At most one of the three lock flags may be given.
+ */
+#define GEN_POOL_LOCK_MCS 0x10u
 
 /**
  * gen_pool_create_flags - create a pool with extension flags
  * @min_alloc_order: as gen_pool_create()
  * @nid: as gen_pool_create()
- * @flags: a combination of GEN_POOL_SPINLOCK, GEN_POOL_STRICT and
- *         GEN_POOL_THREAD_CACHE (SPINLOCK and THREAD_CACHE together are
- *         refused: the baseline has no caches)
+ * @flags: a combination of GEN_POOL_STRICT, GEN_POOL_THREAD_CACHE and at
+ *         most one lock flag: GEN_POOL_SPINLOCK, GEN_POOL_LOCK_TICKET or
+ *         GEN_POOL_LOCK_MCS (two lock flags together are refused, and so is
+ *         a lock flag with THREAD_CACHE: the baselines have no caches)
  *
- * Returns the pool, or NULL with errno EINVAL (unknown flag) or as
- * gen_pool_create().
+ * Returns the pool, or NULL with errno EINVAL (unknown flag, two lock
+ * flags, a lock flag with GEN_POOL_THREAD_CACHE) or as gen_pool_create().
  */
 GENPOOL_API struct gen_pool *gen_pool_create_flags(int min_alloc_order, int nid,
 						   unsigned int flags);

@@ -1071,6 +1071,52 @@ def gen_replay(d):
     parts.append("![Real-trace replay: ns per op per trace and allocator at 64-byte and "
                  "16-byte granules](figures/replay.png)")
     return "\n\n".join(parts)
+# Issue 15: Concurrency Kit's locks as baselines, instruction counts (6.11)
+
+LOCKS = R.LOCKS  # genpool_spin, genpool_ticket, genpool_mcs
+
+
+def gen_ck_locks(d):
+    """Hot pair ops/s of the three lock baselines and the lock-free pool, and
+    which is fastest at each point, in words."""
+    locks = [a for a in LOCKS if d.rows("hot_pair", a)]
+    if len(locks) < 2:
+        return "Not measured in this run: it has no `genpool_ticket` or `genpool_mcs` results."
+    rows, queue_best, beats_lf = [], [], []
+    for g in d.values("hot_pair", "gran"):
+        for t in d.threads("hot_pair", gran=g):
+            lf = d.med("hot_pair", LF, t, "ops_per_s", gran=g)
+            vals = {a: d.med("hot_pair", a, t, "ops_per_s", gran=g) for a in locks}
+            have = {a: v for a, v in vals.items() if v is not None}
+            if not have:
+                continue
+            best = max(have, key=have.get)
+            rows.append([g, t, rate(lf)] + [rate(vals[a]) for a in locks]
+                        + [best, ratio(div(lf, have[best]))])
+            at = f"{g} granule{'s' if g != 1 else ''}, {t} thread{'s' if t != 1 else ''}"
+            if best != SPIN:
+                queue_best.append(f"{best} at {at}")
+            if lf is not None and have[best] > lf:
+                beats_lf.append(f"{best} at {at}")
+    text = ("A queue lock is the fastest of the three locks here: " + listing(queue_best) + "."
+            if queue_best else "pthread's spinlock is the fastest of the three locks everywhere.")
+    text += (" A lock beats the lock-free pool here: " + listing(beats_lf) + "."
+             if beats_lf else " The lock-free pool beats every lock at every point measured.")
+    return table(["granules", "threads", "lock-free ops/s"] + [f"{a} ops/s" for a in locks]
+                 + ["fastest lock", "lock-free / fastest lock"], rows) + "\n\n" + text
+
+
+def gen_ck_icount(d):
+    ic = d.res.get("icount", {}).get("ir_per_pair")
+    if not ic:
+        return "Not measured in this run (no callgrind counts in its results file)."
+    je = ic.get("jemalloc")
+    rows = [[R.ICOUNT_ALLOC.get(k, k), f"{v:,.0f}", "-" if not je else f"{v / je:.2f}"]
+            for k, v in sorted(ic.items(), key=lambda kv: kv[1])]
+    return (f"Counted by `{d.res['icount'].get('tool')}` (`bench/icount.py`): one thread, "
+            "alloc + free of one 4 KiB granule on a half-full 64 MiB pool, warm.\n\n"
+            + table(["allocator", "instructions per pair", "/ jemalloc"], rows,
+                    ["---", "---:", "---:"]))
 
 
 PAPER_BLOCKS = {
@@ -1101,6 +1147,8 @@ PAPER_BLOCKS = {
     "engine-before-after": gen_engine_before_after,
     "freerun": lambda d: FR.gen_freerun(d, R.fmt_target),
     "layers": gen_layers,
+    "ck-locks": gen_ck_locks,
+    "ck-icount": gen_ck_icount,
 }
 # Blocks of the engine section: no "not used" note for results without the engine.
 ENGINE_BLOCKS = {"engine-targets", "engine-before-after"}

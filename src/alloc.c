@@ -3,7 +3,7 @@
  * alloc.c - the allocation and free entry points: argument checks, the
  * chunk walk, and the dma/zalloc family built on them.
  *
- * Lock-free: no lock is taken (GEN_POOL_SPINLOCK pools excepted: there the
+ * Lock-free: no lock is taken (the lock baselines, GP_LOCK_FLAGS, excepted: there the
  * pool lock is held around the same walk, and the bitmaps use plain
  * operations). The walk runs inside one RCU read-side section; chunks are
  * tried newest-added first, as in the kernel. A chunk reached inside a
@@ -19,17 +19,18 @@
 #include "stats.h"
 #include "testpoint.h"
 
-static void enter(struct gen_pool *pool)
+/* always inlined: every uncached call runs both, and as calls they cost ~50 instructions a pair */
+static inline __attribute__((always_inline)) void enter(struct gen_pool *pool)
 {
-	if (pool->flags & GEN_POOL_SPINLOCK)
+	if (pool->flags & GP_LOCK_FLAGS)
 		gp_pool_lock(pool);
 	gp_rcu_read_lock();
 }
 
-static void leave(struct gen_pool *pool)
+static inline __attribute__((always_inline)) void leave(struct gen_pool *pool)
 {
 	gp_rcu_read_unlock();
-	if (pool->flags & GEN_POOL_SPINLOCK)
+	if (pool->flags & GP_LOCK_FLAGS)
 		gp_pool_unlock(pool);
 }
 
@@ -242,11 +243,43 @@ unsigned long gen_pool_alloc_owner(struct gen_pool *pool, size_t size, void **ow
 	return do_alloc(pool, size, &req);
 }
 
-unsigned long gen_pool_alloc(struct gen_pool *pool, size_t size)
+static inline unsigned long alloc_general(struct gen_pool *pool, size_t size)
 {
-	struct alloc_req req = { POOL_DEFAULT, NULL, NULL, __func__ };
+	struct alloc_req req = { POOL_DEFAULT, NULL, NULL, "gen_pool_alloc" };
 
 	return do_alloc(pool, size, &req);
+}
+
+/*
+ * A cache pool's gen_pool_alloc: a thread-cache hit, else the general path
+ * (refusals included). Out of line, so that neither path pays for the
+ * other's stack frame: a hit sets up no request and saves no registers.
+ */
+static __attribute__((noinline)) unsigned long alloc_general_ool(struct gen_pool *pool,
+								 size_t size)
+{
+	return alloc_general(pool, size);
+}
+
+/*
+ * A hit is counted like any allocation (statistics); with the event log on,
+ * every call takes the general path, which writes the record.
+ */
+static __attribute__((noinline)) unsigned long alloc_cached(struct gen_pool *pool, size_t size)
+{
+	unsigned long addr = gp_log_on(pool) ? 0 : gp_tcache_alloc_hit(pool, size);
+
+	if (!addr)
+		return alloc_general_ool(pool, size);
+	gp_stats_alloc(pool, 0);
+	return addr;
+}
+
+unsigned long gen_pool_alloc(struct gen_pool *pool, size_t size)
+{
+	if (pool && pool->tcache)
+		return alloc_cached(pool, size);
+	return alloc_general_ool(pool, size);
 }
 
 /* The dma family: allocate with @req, fill *dma, zero exactly @size on request. */
@@ -413,7 +446,25 @@ int gen_pool_free_owner(struct gen_pool *pool, unsigned long addr, size_t size, 
 	return free_call(pool, addr, size, owner, __func__);
 }
 
+static __attribute__((noinline)) int free_general_ool(struct gen_pool *pool, unsigned long addr,
+						      size_t size)
+{
+	return free_call(pool, addr, size, NULL, "gen_pool_free");
+}
+
+/* A cache pool's gen_pool_free: a hit, else the general path (as alloc_cached). */
+static __attribute__((noinline)) int free_cached(struct gen_pool *pool, unsigned long addr,
+						 size_t size)
+{
+	if (gp_log_on(pool) || !gp_tcache_free_hit(pool, addr, size))
+		return free_general_ool(pool, addr, size);
+	gp_stats_free(pool, 0); /* counted as alloc_cached counts */
+	return 0;
+}
+
 int gen_pool_free(struct gen_pool *pool, unsigned long addr, size_t size)
 {
+	if (pool && pool->tcache)
+		return free_cached(pool, addr, size);
 	return free_call(pool, addr, size, NULL, __func__);
 }

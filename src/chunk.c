@@ -160,13 +160,13 @@ struct gen_pool_chunk *gp_chunk_overlap_locked(struct gen_pool *pool, unsigned l
 static int claim(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 		 unsigned long nbits)
 {
-	return gp_sum_claim(&c->sum, bit, nbits, pool->flags & GEN_POOL_SPINLOCK);
+	return gp_sum_claim(&c->sum, bit, nbits, pool->flags & GP_LOCK_FLAGS);
 }
 
 static int release(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
 		   unsigned long nbits)
 {
-	return gp_sum_release(&c->sum, bit, nbits, pool->flags & GEN_POOL_SPINLOCK);
+	return gp_sum_release(&c->sum, bit, nbits, pool->flags & GP_LOCK_FLAGS);
 }
 
 /* Run @algo on @c, with the chunk named for the built-ins (algo.c). */
@@ -239,8 +239,9 @@ static bool strict_bounds_match(const struct gen_pool_chunk *c, unsigned long bi
 {
 	unsigned long last = bit + nbits - 1;
 
+	/* no end mark before the last granule (none to look for in a 1-granule range) */
 	return gp_bitmap_test_bit(c->starts, bit) && gp_bitmap_test_bit(c->ends, last) &&
-	       gp_bitmap_find_next_bit(c->ends, last, bit) == last;
+	       (last == bit || gp_bitmap_find_next_bit(c->ends, last, bit) == last);
 }
 
 /* Free into a thread cache: validate, then clear the start mark (see internal.h). */

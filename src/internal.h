@@ -19,6 +19,7 @@
 #include "slots.h"
 #include "lifecycle.h"
 #include "obs.h"
+#include "lock.h"
 #include "summary.h"
 
 #define GP_HIDDEN __attribute__((visibility("hidden")))
@@ -30,7 +31,10 @@
 			gp_bug(__FILE__, __func__, __LINE__, #cond);                        \
 	} while (0)
 
-#define GP_KNOWN_FLAGS (GEN_POOL_SPINLOCK | GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE)
+#define GP_KNOWN_FLAGS (GEN_POOL_SPINLOCK | GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE | \
+			GEN_POOL_LOCK_TICKET | GEN_POOL_LOCK_MCS)
+/* The lock baselines: alloc/free under the pool lock (lock.c), plain bit ops. */
+#define GP_LOCK_FLAGS (GEN_POOL_SPINLOCK | GEN_POOL_LOCK_TICKET | GEN_POOL_LOCK_MCS)
 /* Pools that keep the starts[] and ends[] boundary maps. */
 #define GP_BOUNDARY_FLAGS (GEN_POOL_STRICT | GEN_POOL_THREAD_CACHE)
 
@@ -107,7 +111,7 @@ struct gp_shard {
 } GP_ALIGNED_LINE;
 
 struct gen_pool {
-	pthread_spinlock_t lock;       /* chunk list changes; alloc/free if SPINLOCK */
+	struct gp_lock lock;           /* chunk list changes; alloc/free in GP_LOCK_FLAGS pools */
 	struct gen_pool_chunk *chunks; /* newest first; RCU-published */
 	struct gp_chunk_index *index;  /* RCU-published; NULL until the first add */
 	struct gp_algo_pair *algo;     /* RCU-published; never NULL */
@@ -222,6 +226,8 @@ static inline struct gp_algo_pair gp_algo_named(genpool_algo_t algo, void *data)
 /* gen_pool_create_flags, with its refusals reported as @caller's. */
 struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags,
 				const char *caller) GP_HIDDEN;
+void gp_lock_init(struct gp_lock *l, unsigned int flags) GP_HIDDEN;
+void gp_lock_destroy(struct gp_lock *l) GP_HIDDEN;
 void gp_pool_lock(struct gen_pool *pool) GP_HIDDEN;
 void gp_pool_unlock(struct gen_pool *pool) GP_HIDDEN;
 struct gp_algo_pair gp_pool_algo_rcu(struct gen_pool *pool) GP_HIDDEN;
@@ -260,6 +266,9 @@ void gp_tcache_drain_all(struct gen_pool *pool) GP_HIDDEN; /* every cache; pool 
 size_t gp_tcache_cached_bytes(struct gen_pool *pool) GP_HIDDEN;
 /* The chunk of this thread's last cached call if it holds @addr, else NULL. */
 struct gen_pool_chunk *gp_tcache_chunk_of(struct gen_pool *pool, unsigned long addr) GP_HIDDEN;
+/* The hit paths of gen_pool_alloc/gen_pool_free (tcache.c): 0 / false: not a hit */
+unsigned long gp_tcache_alloc_hit(struct gen_pool *pool, size_t size) GP_HIDDEN;
+bool gp_tcache_free_hit(struct gen_pool *pool, unsigned long addr, size_t size) GP_HIDDEN;
 
 /* What tcache.c uses of the core (chunk.c, alloc.c). */
 /* Allocate @nbits with scalable fit, no cache; @live false leaves the start mark clear. */

@@ -50,4 +50,9 @@
 #define GP_MUT_LARGEST_FREE_WORD 42 /* largest_free sees no run that crosses a word */
 #define GP_MUT_LOG_NO_EXIT_FLUSH 43 /* a thread's log buffer is dropped at its exit */
 
+/* Concurrency Kit (ids 50-59) */
+#define GP_MUT_CK_LOCK_NOP 50    /* the ticket pool lock's lock and unlock do nothing */
+#define GP_MUT_DEPOT_NO_HB 51    /* a depot push does not release its magazine (TSan's view) */
+#define GP_MUT_HIT_NO_ALIGN 52   /* a cached free's hit path skips the granule-boundary check */
+
 #endif /* GP_MUTANT_H */

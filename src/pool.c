@@ -2,10 +2,10 @@
 /*
  * pool.c - pool lifetime, adding chunks, queries and the default algorithm.
  *
- * Concurrency: pool->lock (a spinlock) serialises chunk list changes and
- * set_algo; alloc and free never take it unless the pool is a
- * GEN_POOL_SPINLOCK baseline. Queries walk the RCU-published chunk list
- * without the lock. gen_pool_destroy must not race with any other call.
+ * Concurrency: pool->lock (lock.c) serialises chunk list changes and
+ * set_algo; alloc and free never take it unless the pool is a lock
+ * baseline (GEN_POOL_SPINLOCK, GEN_POOL_LOCK_TICKET, GEN_POOL_LOCK_MCS).
+ * Queries walk the RCU-published chunk list without the lock. gen_pool_destroy must not race with any other call.
  *
  * The default algorithm is an immutable {algo, data} pair published as one
  * pointer, so a reader never sees one half of an update. The chunk index is
@@ -31,16 +31,6 @@
 #ifdef GP_TSAN
 char gp_rcu_tsan_token;
 #endif
-
-void gp_pool_lock(struct gen_pool *pool)
-{
-	pthread_spin_lock(&pool->lock);
-}
-
-void gp_pool_unlock(struct gen_pool *pool)
-{
-	pthread_spin_unlock(&pool->lock);
-}
 
 /* Granules covering @size bytes, or 0 for size 0, overflow, or too many
  * for genpool_algo_t's unsigned int count. */
@@ -68,10 +58,14 @@ struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags
 	if (flags & ~GP_KNOWN_FLAGS)
 		return gp_refuse_null(EINVAL, caller, "unknown flags 0x%x",
 				      flags & ~GP_KNOWN_FLAGS);
-	if ((flags & GEN_POOL_SPINLOCK) && (flags & GEN_POOL_THREAD_CACHE))
-		return gp_refuse_null(EINVAL, caller,
-				      "GEN_POOL_THREAD_CACHE with GEN_POOL_SPINLOCK: "
-				      "the spinlock baseline has no caches");
+	if (__builtin_popcount(flags & GP_LOCK_FLAGS) > 1)
+		return gp_refuse_null(EINVAL, caller, "flags 0x%x name two pool locks: give at "
+				      "most one of GEN_POOL_SPINLOCK, GEN_POOL_LOCK_TICKET and "
+				      "GEN_POOL_LOCK_MCS", flags & GP_LOCK_FLAGS);
+	if ((flags & GP_LOCK_FLAGS) && (flags & GEN_POOL_THREAD_CACHE))
+		return gp_refuse_null(EINVAL, caller, "GEN_POOL_THREAD_CACHE with a lock flag "
+				      "(0x%x): the lock baselines have no caches",
+				      flags & GP_LOCK_FLAGS);
 	if (gp_meta_check_nid(nid))
 		return gp_refuse_null(EINVAL, caller, "NUMA node %d does not exist", nid);
 	pool = gp_meta_zalloc(sizeof(*pool), nid, &placed);
@@ -82,7 +76,7 @@ struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_spin_init(&pool->lock, PTHREAD_PROCESS_PRIVATE);
+	gp_lock_init(&pool->lock, flags);
 	pair->algo = gen_pool_first_fit;
 	pool->algo = pair;
 	pool->cache_default = true;
@@ -91,7 +85,7 @@ struct gen_pool *gp_pool_create(int min_alloc_order, int nid, unsigned int flags
 	pool->meta_size = sizeof(*pool);
 	pool->meta_nid = placed;
 	if ((flags & GEN_POOL_THREAD_CACHE) && gp_tcache_init(pool)) {
-		pthread_spin_destroy(&pool->lock);
+		gp_lock_destroy(&pool->lock);
 		gp_meta_free(pool, sizeof(*pool), placed);
 		free(pair);
 		errno = ENOMEM;
@@ -204,7 +198,7 @@ void gp_pool_free_all(struct gen_pool *pool)
 	if (pool->tcache)
 		gp_tcache_fini(pool);
 	free(pool->name);
-	pthread_spin_destroy(&pool->lock);
+	gp_lock_destroy(&pool->lock);
 	gp_meta_free(pool, pool->meta_size, pool->meta_nid);
 }
 

@@ -16,16 +16,9 @@
 
 #include <urcu/urcu-bp.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define GP_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GP_TSAN 1
-#endif
-#endif
+#include "tsan.h"
 
 #ifdef GP_TSAN
-#include <sanitizer/tsan_interface.h>
 extern char gp_rcu_tsan_token __attribute__((visibility("hidden")));
 #define GP_TSAN_RELEASE() __tsan_release(&gp_rcu_tsan_token)
 #define GP_TSAN_ACQUIRE() __tsan_acquire(&gp_rcu_tsan_token)

@@ -7,7 +7,8 @@
  * are served from the calling thread's cache of the pool. A cache holds per
  * class two magazines, loaded and previous; a magazine is a LIFO array of
  * up to `rounds` ranges. Full and empty magazines move between threads
- * through the pool's depot: per class, two Treiber stacks.
+ * through the pool's depot: per class, two lock-free stacks (Concurrency
+ * Kit's ck_stack).
  *
  * Invariants:
  *  T1  A cached ("parked") range is claimed in chunk->bits and keeps its
@@ -21,10 +22,11 @@
  *  T2  A magazine is either held (a cache's loaded/prev, or a thread between
  *      a depot pop and its next use), or on exactly one depot stack. Its
  *      rounds are touched only by its holder. Magazines are freed only by
- *      gp_tcache_fini (pool idle), so a popper that reads `next` of a stale
- *      top reads live memory; the tag makes its CAS fail then (ABA).
- *  T3  Every successful CAS of a stack top increments its tag, so a top
- *      that compares equal has not changed since it was read.
+ *      gp_tcache_fini (pool idle), so a popper that reads the link of a
+ *      stale head reads live memory; the generation makes its CAS fail.
+ *  T3  Every pop and take-all increments the stack's generation, so a
+ *      {head, generation} that compares equal has lost no entry since it
+ *      was read (pushes only add entries in front of it).
  *  T4  A cache is written only by its owner thread, except under the
  *      registry lock by destroy (no call runs concurrently on the pool) and
  *      never after its pool is destroyed: destroy marks it dead under the
@@ -36,7 +38,7 @@
  *
  * Linearisation points: a hit alloc at gp_chunk_unpark; a cached free at
  * gp_chunk_park; a refill at each gp_pool_alloc_raw; a return to the bitmap
- * at gp_chunk_release_parked; depot push/pop at the successful 128-bit CAS.
+ * at gp_chunk_release_parked; depot push/pop at ck_stack's successful CAS.
  *
  * Hit paths (alloc and free): the thread-local memo, one relaxed load of the
  * flush generation, the magazine, and one atomic RMW, the start-mark
@@ -54,8 +56,8 @@
  *
  * Sources followed: J. Bonwick, J. Adams, "Magazines and Vmem" (USENIX
  * 2001), sections 3-4; R. K. Treiber, "Systems Programming: Coping with
- * Parallelism" (IBM RJ 5118, 1986) for the stack; the tagged-pointer CAS of
- * Concurrency Kit's ck_stack.
+ * Parallelism" (IBM RJ 5118, 1986), the stack that Concurrency Kit's
+ * ck_stack implements (used here, with its generation counter).
  */
 #include <errno.h>
 #include <string.h>
@@ -67,9 +69,10 @@
 #include "lifecycle.h"
 #include "stats.h"
 #include "tcache.h"
+#include "tsan.h"
 
-#ifndef __GCC_HAVE_SYNC_COMPARE_AND_SWAP_16
-#error "tcache.c needs a 16-byte compare-and-swap (x86-64: build with -mcx16)"
+#ifndef CK_F_STACK_POP_MPMC
+#error "tcache.c needs ck_stack_pop_mpmc (a double-width CAS in Concurrency Kit's ck_pr)"
 #endif
 
 #define GP_TC_DEFAULT_MAX 8     /* classes 1..8 granules */
@@ -92,85 +95,100 @@ static _Thread_local struct gp_tcache *tl_memo GP_TLS;   /* the last cache used 
 static _Thread_local struct gp_tcache *tl_caches GP_TLS; /* all of this thread's */
 
 /* ------------------------------------------------------------------------ */
-/* Depot stacks: Treiber stacks with a {pointer, tag} 128-bit CAS           */
+/* Depot stacks: Concurrency Kit's ck_stack, multi-producer multi-consumer  */
 
 /*
- * GCC 12 inlines cmpxchg16b only for the __sync form (its __atomic form on
- * 16 bytes calls libatomic); clang and TSan treat both as one atomic. The
- * __sync CAS is a full barrier: it is the release of a push and the
- * acquire of a pop (the orders the pairs below rely on), and the 16-byte
- * atomic read of the top (a CAS of 0 with 0 never changes the top).
+ * Which ck_stack operations, and why (T2, T3):
+ *  - pop is ck_stack_pop_mpmc: a CAS of {head, generation} that bumps the
+ *    generation. The _upmc pop compares the head alone and is open to ABA:
+ *    a popper reads head m and m->next n; meanwhile m and n are popped and
+ *    m is pushed back; its CAS of m to n then succeeds and puts n, which
+ *    another thread holds, back on the stack. Magazines are reused
+ *    constantly, so that interleaving is reachable here.
+ *  - push is ck_stack_push_mpmc (a CAS of the head alone): it never reads
+ *    an entry's link, and every pop between a popper's read and its CAS
+ *    changes the generation, so pushes need no generation of their own.
+ *  - take-all is the generation-bumping CAS below, not
+ *    ck_stack_batch_pop_mpmc: that one swaps the head to NULL and leaves
+ *    the generation, which reopens the ABA above (a popper holding
+ *    {m, g} succeeds after m is taken with the rest and pushed back).
+ * The magazine's rounds and count are handed over by release/acquire fences
+ * around the CK calls (compiler barriers on x86, where the CAS itself is a
+ * full barrier) and, for ThreadSanitizer, by an HB pair on the magazine;
+ * ck's own link accesses are hidden from TSan (src/tsan.h).
  */
-static inline gp_tc_top top_cas(gp_tc_top *top, gp_tc_top old, gp_tc_top new)
+static inline struct gp_mag *mag_of(ck_stack_entry_t *e)
 {
-	return __sync_val_compare_and_swap(top, old, new);
+	return (struct gp_mag *)e; /* the link is the first member */
 }
 
-static inline gp_tc_top top_read(gp_tc_top *top)
+static void depot_push(ck_stack_t *s, struct gp_mag *m)
 {
-	return top_cas(top, 0, 0);
+	/* release: m's rounds and n, written and read by its holder until
+	 * now; pairs with the acquire in depot_pop/depot_take_all of m */
+	if (!GP_MUTANT(GP_MUT_DEPOT_NO_HB))
+		GP_TSAN_HB_RELEASE(m);
+	ck_pr_fence_release();
+	GP_TSAN_IGNORE_BEGIN();
+	ck_stack_push_mpmc(s, &m->link);
+	GP_TSAN_IGNORE_END();
 }
 
-static inline struct gp_mag *top_mag(gp_tc_top t)
+static struct gp_mag *depot_pop(ck_stack_t *s)
 {
-	return (struct gp_mag *)(uintptr_t)(uint64_t)t;
+	ck_stack_entry_t *e;
+
+	GP_TSAN_IGNORE_BEGIN();
+	e = ck_stack_pop_mpmc(s);
+	GP_TSAN_IGNORE_END();
+	/* acquire: pairs with depot_push's release of the magazine taken */
+	ck_pr_fence_acquire();
+	if (e)
+		GP_TSAN_HB_ACQUIRE(e);
+	return mag_of(e);
 }
 
-/* The top after a change of @t to @m (T3). */
-static inline gp_tc_top top_next(gp_tc_top t, struct gp_mag *m)
+/*
+ * Empty stacks. ck_stack's generation is a char *, and its pop computes
+ * generation + 1: from NULL that is pointer arithmetic on a null pointer,
+ * undefined (UBSan's pointer-overflow check reports it), so the count
+ * starts at 1. It only has to change; 2^64 pops never wrap it.
+ */
+static void depot_class_init(struct gp_depot_class *cls)
 {
-	return (((t >> 64) + 1) << 64) | (uint64_t)(uintptr_t)m;
+	ck_stack_init(&cls->full);
+	ck_stack_init(&cls->empty);
+	cls->full.generation = (char *)1;
+	cls->empty.generation = (char *)1;
 }
 
-static void stack_push(gp_tc_top *top, struct gp_mag *m)
+static void depot_init(struct gp_tcache_pool *tp)
 {
-	gp_tc_top old = top_read(top), seen;
-
-	for (;;) {
-		gp_atomic_store_relaxed(&m->next, top_mag(old));
-		/* release (full barrier): m's rounds, n and next; pairs with the
-		 * acquire of the CAS in stack_pop/stack_take_all that takes m. */
-		seen = top_cas(top, old, top_next(old, m));
-		if (seen == old)
-			return;
-		old = seen;
-	}
+	for (unsigned long i = 0; i < GP_TC_MAX_CLASSES; i++)
+		depot_class_init(&tp->depot[i]);
 }
 
-static struct gp_mag *stack_pop(gp_tc_top *top)
+/* Detach the whole stack; the magazines, linked by link.next, are the caller's. */
+static struct gp_mag *depot_take_all(ck_stack_t *s)
 {
-	/* acquire (full barrier): pairs with the push that made m the top,
-	 * so m->next below is the one that push wrote (or later, if stale). */
-	gp_tc_top old = top_read(top), seen;
-	struct gp_mag *m, *next;
+	struct ck_stack old, new;
+	ck_stack_entry_t *e;
 
-	for (;;) {
-		m = top_mag(old);
-		if (!m)
-			return NULL;
-		/* m may have been popped meanwhile: still live memory (T2) */
-		next = gp_atomic_load_relaxed(&m->next);
-		/* acquire (full barrier): pairs with stack_push's release of m */
-		seen = top_cas(top, old, top_next(old, next));
-		if (seen == old)
-			return m;
-		old = seen;
-	}
-}
-
-/* Detach the whole stack; the magazines, linked by next, are the caller's. */
-static struct gp_mag *stack_take_all(gp_tc_top *top)
-{
-	gp_tc_top old = top_read(top), seen;
-
-	while (top_mag(old)) {
-		/* acquire (full barrier): pairs with stack_push's release */
-		seen = top_cas(top, old, top_next(old, NULL));
-		if (seen == old)
-			break;
-		old = seen;
-	}
-	return top_mag(old);
+	GP_TSAN_IGNORE_BEGIN();
+	/* the order of ck_stack_pop_mpmc's reads: generation, then head */
+	old.generation = ck_pr_load_ptr(&s->generation);
+	ck_pr_fence_load();
+	old.head = ck_pr_load_ptr(&s->head);
+	new.head = NULL;
+	do
+		new.generation = old.generation + 1; /* T3: see above */
+	while (old.head && !ck_pr_cas_ptr_2_value(s, &old, &new, &old));
+	GP_TSAN_IGNORE_END();
+	/* acquire: pairs with depot_push's release of each magazine taken */
+	ck_pr_fence_acquire();
+	for (e = old.head; e; e = e->next)
+		GP_TSAN_HB_ACQUIRE(e);
+	return mag_of(old.head);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -181,7 +199,7 @@ static struct gp_mag *mag_new(unsigned int rounds)
 	struct gp_mag *m = malloc(sizeof(*m) + rounds * sizeof(m->round[0]));
 
 	if (m) {
-		m->next = NULL;
+		m->link.next = NULL;
 		m->n = 0;
 	}
 	return m;
@@ -208,7 +226,7 @@ static void mag_free_list(struct gp_mag *m)
 	struct gp_mag *next;
 
 	for (; m; m = next) {
-		next = gp_atomic_load_relaxed(&m->next);
+		next = mag_of(m->link.next);
 		free(m);
 	}
 }
@@ -240,12 +258,12 @@ static void depot_put_full(struct gp_tcache *tc, struct gp_mag *m, unsigned long
 	set_cached(tc, get_cached(tc) - g);
 	/* raised before the push, so a popper's decrement never precedes it */
 	gp_atomic_add_relaxed(&tc->tp->depot_granules, g);
-	stack_push(&depot_of(tc->tp, nbits)->full, m);
+	depot_push(&depot_of(tc->tp, nbits)->full, m);
 }
 
 static struct gp_mag *depot_get_full(struct gp_tcache *tc, unsigned long nbits)
 {
-	struct gp_mag *m = stack_pop(&depot_of(tc->tp, nbits)->full);
+	struct gp_mag *m = depot_pop(&depot_of(tc->tp, nbits)->full);
 
 	if (m) {
 		gp_atomic_sub_relaxed(&tc->tp->depot_granules, m->n * nbits);
@@ -257,7 +275,7 @@ static struct gp_mag *depot_get_full(struct gp_tcache *tc, unsigned long nbits)
 /* An empty magazine from the depot, or a new one; NULL when out of memory. */
 static struct gp_mag *depot_get_empty(struct gp_tcache *tc, unsigned long nbits)
 {
-	struct gp_mag *m = stack_pop(&depot_of(tc->tp, nbits)->empty);
+	struct gp_mag *m = depot_pop(&depot_of(tc->tp, nbits)->empty);
 
 	return m ? m : mag_new(tc->rounds);
 }
@@ -270,12 +288,12 @@ static void depot_release(struct gen_pool *pool)
 	unsigned long k, g;
 
 	for (k = 1; k <= GP_TC_MAX_CLASSES; k++) {
-		m = stack_take_all(&depot_of(tp, k)->full);
+		m = depot_take_all(&depot_of(tp, k)->full);
 		for (g = 0; m; m = next) {
-			next = gp_atomic_load_relaxed(&m->next);
+			next = mag_of(m->link.next);
 			g += m->n * k;
 			mag_release(pool, m, k);
-			stack_push(&depot_of(tp, k)->empty, m);
+			depot_push(&depot_of(tp, k)->empty, m);
 		}
 		if (g)
 			gp_atomic_sub_relaxed(&tp->depot_granules, g);
@@ -313,9 +331,9 @@ static void cache_retire_locked(struct gp_tcache *tc)
 	cache_release(tc);
 	for (k = 1; k <= tc->max_granules; k++) {
 		if (tc->cls[k - 1].loaded)
-			stack_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].loaded);
+			depot_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].loaded);
 		if (tc->cls[k - 1].prev)
-			stack_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].prev);
+			depot_push(&depot_of(tc->tp, k)->empty, tc->cls[k - 1].prev);
 	}
 	cache_unlink_locked(tc);
 }
@@ -523,7 +541,7 @@ static unsigned long alloc_miss(struct gp_tcache *tc, unsigned long nbits,
 	if (!full)
 		return refill(tc, nbits, chunk);
 	if (k->prev)
-		stack_push(&depot_of(tc->tp, nbits)->empty, k->prev);
+		depot_push(&depot_of(tc->tp, nbits)->empty, k->prev);
 	k->prev = k->loaded;
 	k->loaded = full;
 	return take(tc, full, nbits, chunk);
@@ -547,13 +565,20 @@ unsigned long gp_tcache_alloc(struct gen_pool *pool, unsigned long nbits,
 /* ------------------------------------------------------------------------ */
 /* Free                                                                     */
 
-static inline void put(struct gp_tcache *tc, struct gp_mag *m, struct gen_pool_chunk *c,
-		       unsigned long bit, unsigned long nbits)
+/* Park the range at @addr of @c (its first granule) in @m. */
+static inline void put_addr(struct gp_tcache *tc, struct gp_mag *m, struct gen_pool_chunk *c,
+			    unsigned long addr, unsigned long nbits)
 {
-	m->round[m->n].addr = c->start_addr + (bit << tc->pool->min_alloc_order);
+	m->round[m->n].addr = addr;
 	m->round[m->n].chunk = c;
 	m->n++;
 	set_cached(tc, get_cached(tc) + nbits);
+}
+
+static inline void put(struct gp_tcache *tc, struct gp_mag *m, struct gen_pool_chunk *c,
+		       unsigned long bit, unsigned long nbits)
+{
+	put_addr(tc, m, c, c->start_addr + (bit << tc->pool->min_alloc_order), nbits);
 }
 
 /* Loaded is full (or absent): previous if empty, else trade prev for an empty one. */
@@ -602,6 +627,76 @@ int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned lon
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Hit paths: gen_pool_alloc and gen_pool_free try these first              */
+
+/*
+ * A hit needs: a cache pool, this thread's memo cache of it (no lookup), no
+ * flush pending, and a size its caches serve. Then the call is served here
+ * without the general path's layers (argument checks, request, cache
+ * lookup, chunk lookup): 0 / false means "not handled here", and the
+ * general path then does everything, every check and refusal included. A
+ * hit changes state only where the general path would (gp_chunk_unpark,
+ * gp_chunk_park after the same checks), so callers cannot tell them apart.
+ */
+static inline struct gp_tcache *hit_cache(struct gen_pool *pool, size_t size,
+					  unsigned long *nbits)
+{
+	struct gp_tcache_pool *tp = pool->tcache;
+	struct gp_tcache *tc = tl_memo;
+	unsigned long g;
+
+	if (!tp || !tc || tc->id != tp->id)
+		return NULL;
+	/* size 0 wraps to the largest count: not served, as too large */
+	g = ((size - 1) >> pool->min_alloc_order) + 1;
+	/* relaxed: as cache_get */
+	if (g - 1 >= tc->max_granules ||
+	    gp_atomic_load_relaxed(&tp->flush_gen) != tc->flush_seen)
+		return NULL;
+	*nbits = g;
+	return tc;
+}
+
+unsigned long gp_tcache_alloc_hit(struct gen_pool *pool, size_t size)
+{
+	unsigned long nbits;
+	struct gp_tcache *tc = hit_cache(pool, size, &nbits);
+	struct gen_pool_chunk *c;
+	struct gp_mag *m;
+
+	/* relaxed: as cached_request (alloc.c) */
+	if (!tc || !gp_atomic_load_relaxed(&pool->cache_default))
+		return 0;
+	m = tc->cls[nbits - 1].loaded;
+	if (!m || !m->n)
+		return 0;
+	return take(tc, m, nbits, &c);
+}
+
+bool gp_tcache_free_hit(struct gen_pool *pool, unsigned long addr, size_t size)
+{
+	unsigned long nbits, off, bit;
+	struct gp_tcache *tc = hit_cache(pool, size, &nbits);
+	struct gen_pool_chunk *c = tc ? gp_tcache_chunk_of(pool, addr) : NULL;
+	struct gp_mag *m;
+
+	/* the chunk of the last cached call, while no removal has happened since */
+	if (!c)
+		return false;
+	off = addr - c->start_addr;
+	bit = off >> pool->min_alloc_order;
+	if (((off & ((1UL << pool->min_alloc_order) - 1)) && !GP_MUTANT(GP_MUT_HIT_NO_ALIGN)) ||
+	    nbits > c->nbits - bit)
+		return false;
+	m = tc->cls[nbits - 1].loaded;
+	/* room first: once parked, the range must go into this magazine */
+	if (!m || m->n >= tc->rounds || gp_chunk_park(c, bit, nbits))
+		return false; /* a refused park changed nothing: the general path reports it */
+	put_addr(tc, m, c, addr, nbits);
+	return true;
+}
+
 /*
  * The chunk of this thread's last cached call on @pool if it holds @addr,
  * else NULL: lets a cached free skip the RCU section and the index search.
@@ -634,6 +729,7 @@ int gp_tcache_init(struct gen_pool *pool)
 	if (!tp)
 		return -ENOMEM;
 	memset(tp, 0, sizeof(*tp));
+	depot_init(tp);
 	tp->max_granules = GP_TC_DEFAULT_MAX;
 	tp->rounds = GP_TC_DEFAULT_ROUNDS;
 	pthread_mutex_lock(&registry);
@@ -676,8 +772,8 @@ void gp_tcache_fini(struct gen_pool *pool)
 	sweep_dead_locked(); /* the calling thread's own, now */
 	pthread_mutex_unlock(&registry);
 	for (k = 1; k <= GP_TC_MAX_CLASSES; k++) {
-		GP_BUG_ON(top_mag(top_read(&depot_of(tp, k)->full))); /* drained first */
-		mag_free_list(stack_take_all(&depot_of(tp, k)->empty));
+		GP_BUG_ON(!CK_STACK_ISEMPTY(&depot_of(tp, k)->full)); /* drained first */
+		mag_free_list(depot_take_all(&depot_of(tp, k)->empty));
 	}
 	free(tp);
 	pool->tcache = NULL;
@@ -836,17 +932,20 @@ void gp_mag_push(struct gp_mag *m, unsigned long addr)
 	m->n++;
 }
 
+/* The next magazine of a list that depot_take_all detached (the caller's own). */
 struct gp_mag *gp_mag_next(const struct gp_mag *m)
 {
-	return gp_atomic_load_relaxed(&m->next);
+	return mag_of(m->link.next);
 }
 
 struct gp_depot *gp_depot_new(void)
 {
 	struct gp_depot *d = aligned_alloc(GP_CACHELINE, sizeof(*d));
 
-	if (d)
+	if (d) {
 		memset(d, 0, sizeof(*d));
+		depot_class_init(&d->cls);
+	}
 	return d;
 }
 
@@ -854,34 +953,34 @@ void gp_depot_free(struct gp_depot *d)
 {
 	if (!d)
 		return;
-	GP_BUG_ON(top_mag(top_read(&d->cls.full))); /* the caller took them first */
-	mag_free_list(stack_take_all(&d->cls.empty));
+	GP_BUG_ON(!CK_STACK_ISEMPTY(&d->cls.full)); /* the caller took them first */
+	mag_free_list(depot_take_all(&d->cls.empty));
 	free(d);
 }
 
 void gp_depot_put_full(struct gp_depot *d, struct gp_mag *m)
 {
-	stack_push(&d->cls.full, m);
+	depot_push(&d->cls.full, m);
 }
 
 struct gp_mag *gp_depot_get_full(struct gp_depot *d)
 {
-	return stack_pop(&d->cls.full);
+	return depot_pop(&d->cls.full);
 }
 
 void gp_depot_put_empty(struct gp_depot *d, struct gp_mag *m)
 {
-	stack_push(&d->cls.empty, m);
+	depot_push(&d->cls.empty, m);
 }
 
 struct gp_mag *gp_depot_get_empty(struct gp_depot *d, unsigned int rounds)
 {
-	struct gp_mag *m = stack_pop(&d->cls.empty);
+	struct gp_mag *m = depot_pop(&d->cls.empty);
 
 	return m ? m : mag_new(rounds);
 }
 
 struct gp_mag *gp_depot_take_full(struct gp_depot *d)
 {
-	return stack_take_all(&d->cls.full);
+	return depot_take_all(&d->cls.full);
 }

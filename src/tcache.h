@@ -14,14 +14,14 @@
  *   .frozen, .caches             registry lock              registry lock
  *   .flush_gen                   cache_flush, relaxed RMW   every cached call (relaxed)
  *   .depot_granules              depot push/pop, relaxed    cached_bytes (relaxed)
- *   .depot[k].full/.empty        128-bit CAS                128-bit CAS
+ *   .depot[k].full/.empty        ck_stack (16-byte CAS)     ck_stack (16-byte CAS)
  *   gp_tcache.id, .pool, .tp     creation (immutable)       the owner; lookup
  *   .cached                      owner, relaxed store       owner; cached_bytes (relaxed)
  *   .cls[], .flush_seen          owner only                 owner only
  *   .last_chunk/_start/_end/
  *    _removals                   owner only                 owner only (gp_tcache_chunk_of)
  *   .pool_next/.pool_pprev,.dead registry lock              registry lock
- *   gp_mag.next                  pusher, relaxed store      poppers, relaxed (maybe stale)
+ *   gp_mag.link.next             pusher (ck_stack)          poppers (ck_stack; maybe stale)
  *   gp_mag.n, .round[]           the magazine's holder      its holder (handed over by the
  *                                                           depot's CAS, release/acquire)
  *
@@ -34,13 +34,12 @@
 
 #include <stdint.h>
 
+#include <ck_stack.h>
+
 #include "internal.h"
 
 #define GP_TC_MAX_CLASSES 64 /* gen_pool_cache_configure's bound on max_granules */
 #define GP_TC_MAX_ROUNDS 256 /* and on rounds */
-
-/* A Treiber stack's top: the magazine (low 64 bits) and a tag (high 64 bits). */
-typedef unsigned __int128 gp_tc_top;
 
 struct gp_round {
 	unsigned long addr;           /* the range's first byte */
@@ -49,15 +48,18 @@ struct gp_round {
 
 /* A magazine: a LIFO array of up to the pool's `rounds` parked ranges of one class. */
 struct gp_mag {
-	struct gp_mag *next; /* depot link; atomic: a popper may read it stale */
-	unsigned int n;      /* rounds held */
+	ck_stack_entry_t link; /* first: the depot's link; a popper may read it stale */
+	unsigned int n;        /* rounds held */
 	struct gp_round round[];
 };
 
-/* One class of the depot: stacks of non-empty ("full") and of empty magazines. */
+/*
+ * One class of the depot: ck_stacks of non-empty ("full") and of empty
+ * magazines; each {head, generation} pair is swapped by one 16-byte CAS.
+ */
 struct gp_depot_class {
-	gp_tc_top full __attribute__((aligned(16)));
-	gp_tc_top empty __attribute__((aligned(16)));
+	ck_stack_t full __attribute__((aligned(16)));
+	ck_stack_t empty __attribute__((aligned(16)));
 } GP_ALIGNED_LINE;
 
 struct gp_tcache;

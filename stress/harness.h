@@ -41,7 +41,7 @@ struct st_config {
 	int algo;              /* index into st_algos, or -1 for the mix */
 	int order;             /* min_alloc_order */
 	unsigned int flags;    /* gen_pool_create_flags */
-	const char *kind;      /* "lock-free", "spinlock", "strict" */
+	const char *kind;      /* "lock-free", "spinlock", "strict", "cache", "ticket", "mcs" */
 	enum st_mode mode;
 	double checkpoint_every; /* seconds between quiescent checkpoints */
 	double watchdog;       /* seconds without progress that fail the run */

@@ -3,7 +3,8 @@
  * main.c - genpool_stress: options, one run per configuration, the report.
  *
  *   genpool_stress [--threads N] [--seconds S] [--ops N] [--seed X]
- *                  [--algo NAME|all] [--order N] [--pool lockfree|spinlock|strict|cache|all]
+ *                  [--algo NAME|all] [--order N]
+ *                  [--pool lockfree|spinlock|strict|cache|ticket|mcs|all]
  *                  [--mode mem|top|all] [--checkpoint S] [--watchdog S]
  *                  [--stop-on-failure] [--inject-hang]
  *
@@ -43,6 +44,8 @@ static const struct {
 	{ "spinlock", GEN_POOL_SPINLOCK },
 	{ "strict", GEN_POOL_STRICT },
 	{ "cache", GEN_POOL_THREAD_CACHE },
+	{ "ticket", GEN_POOL_LOCK_TICKET },
+	{ "mcs", GEN_POOL_LOCK_MCS },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -209,7 +212,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: genpool_stress [--threads N] [--seconds S] [--ops N] [--seed X]\n"
 		   "         [--algo first_fit|best_fit|first_fit_align|first_fit_order_align|"
 		   "fixed|scalable_fit|dma|all]\n"
-		   "         [--order N] [--pool lockfree|spinlock|strict|cache|all] [--mode mem|top|all]\n"
+		   "         [--order N] [--pool lockfree|spinlock|strict|cache|ticket|mcs|all]\n"
+		   "         [--mode mem|top|all]\n"
 		   "         [--checkpoint S] [--watchdog S] [--stop-on-failure] [--inject-hang]\n");
 }
 
@@ -244,7 +248,8 @@ static void bad(const char *what)
 
 static void parse(int argc, char **argv, struct options *o)
 {
-	static const char *const pools[] = { "lockfree", "spinlock", "strict", "cache" };
+	static const char *const pools[] = { "lockfree", "spinlock", "strict", "cache", "ticket",
+					     "mcs" };
 	static const char *const modes[] = { "mem", "top" };
 	static const struct option longopts[] = {
 		{ "threads", 1, NULL, 't' }, { "seconds", 1, NULL, 's' },
@@ -264,7 +269,7 @@ static void parse(int argc, char **argv, struct options *o)
 		case 'S': o->cfg.seed = strtoull(optarg, NULL, 0); break;
 		case 'a': o->cfg.algo = pick_algo(optarg); break;
 		case 'o': o->cfg.order = atoi(optarg); break;
-		case 'p': o->pool = pick(optarg, pools, 4); break;
+		case 'p': o->pool = pick(optarg, pools, NKINDS); break;
 		case 'm': o->mode = pick(optarg, modes, 2); break;
 		case 'c': o->cfg.checkpoint_every = strtod(optarg, NULL); break;
 		case 'w': o->cfg.watchdog = strtod(optarg, NULL); break;

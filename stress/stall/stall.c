@@ -2,7 +2,8 @@
 /*
  * stall.c - progress under a stalled thread. A thread stopped in the middle
  * of an alloc or free must not stop the others in a lock-free pool; in a
- * GEN_POOL_SPINLOCK pool it does, which is shown as the contrast. The
+ * lock baseline (GEN_POOL_SPINLOCK, GEN_POOL_LOCK_TICKET, GEN_POOL_LOCK_MCS)
+ * it does, which is shown as the contrast. The
  * lock-free kinds run are plain, strict and cache pools (in the last the
  * others' small requests go through their thread caches and depot while the
  * victim is parked in the uncached path).
@@ -31,7 +32,7 @@
  *  4. Everything is freed. Then the pool's avail equals its size, so does
  *     every chunk's, every bitmap word is 0 and the shadow map is empty.
  *
- * The spinlock case parks the victim under the pool lock (after its claim,
+ * The lock cases park the victim under the pool lock (after its claim,
  * before avail), waits until every worker is inside a call, and requires
  * that none completes one in PARK_SPIN_SECONDS; then it releases the
  * victim and requires that they go on.
@@ -675,18 +676,18 @@ static void run_lockfree(const char *kind, unsigned int flags, enum gp_testpoint
 	fflush(stdout);
 }
 
-/* The contrast: parked under the pool lock, the others complete nothing. */
-static void run_spinlock(void)
+/* The contrast: parked under the pool lock of a lock baseline (@flags), the others complete nothing. */
+static void run_locked(const char *name, unsigned int flags)
 {
 	enum gp_testpoint tp = GP_TP_ALLOC_BEFORE_AVAIL;
 	unsigned long failures0 = failures, ops_parked;
 	double parked, secs, until;
 	struct worker sum;
 
-	park_victim(GEN_POOL_SPINLOCK, tp);
+	park_victim(flags, tp);
 	parked = now();
 	ctl.check_held = false;
-	start_workers(GEN_POOL_SPINLOCK);
+	start_workers(flags);
 	/* only once all are inside a call does "none completed" mean blocked */
 	until = now() + deadline_seconds;
 	while (__atomic_load_n(&ctl.started, __ATOMIC_RELAXED) < NWORKERS) {
@@ -698,7 +699,7 @@ static void run_spinlock(void)
 	ops_parked = worker_ops();
 	secs = now() - parked;
 	if (ops_parked)
-		fail("spinlock pool: others completed %lu calls under a parked lock holder",
+		fail("%s pool: others completed %lu calls under a parked lock holder", name,
 		     ops_parked);
 	resume_all();
 	wait_victim(V_DONE, "the released victim finishing");
@@ -709,7 +710,7 @@ static void run_spinlock(void)
 	finish();
 	printf("stall: %-9s %-19s parked %.3f s under the pool lock: others completed %lu "
 	       "calls meanwhile (blocked, as expected); after the release %lu; %s\n",
-	       "spinlock", tp_names[tp], secs, ops_parked, sum.allocs + sum.frees,
+	       name, tp_names[tp], secs, ops_parked, sum.allocs + sum.frees,
 	       failures == failures0 ? "invariants hold" : "FAILED");
 	fflush(stdout);
 }
@@ -757,7 +758,9 @@ int main(int argc, char **argv)
 	for (unsigned int tp = 0; tp < GP_TP_COUNT; tp++)
 		if (tp_names[tp])
 			run_lockfree("cache", GEN_POOL_THREAD_CACHE, (enum gp_testpoint)tp);
-	run_spinlock();
+	run_locked("spinlock", GEN_POOL_SPINLOCK);
+	run_locked("ticket", GEN_POOL_LOCK_TICKET);
+	run_locked("mcs", GEN_POOL_LOCK_MCS);
 	gp_testpoint_set_hook(NULL);
 	if (failures) {
 		fprintf(stderr, "stall: %lu failures\n", failures);
