@@ -349,6 +349,7 @@ def lifecycle_targets(idx):
             v = _get(idx, "import", a, 1, m, pool_mib=2)
             out.append(_target("lifecycle-" + what, f"{what} of one 2 MiB anonymous span, {a}: "
                                "ns (mean)", v, None, "<=", f"import {m} median, 1 thread"))
+    return out
 
 
 # Issue 13 (layers over the pool): object caches and reserves. The object
@@ -388,6 +389,7 @@ def layers_targets(idx):
         v = _get(idx, "rs_wake", RS, 2, f"lat_{q}_ns", min_nr=1)
         out.append(_target("rs-wake", f"reserve waiter wake-up latency {q}, ns (a free while "
                            "the waiter sleeps)", v, None, "", f"rs_wake lat_{q}_ns median"))
+    return out
 
 
 # Issue 14 (statistics and the event log): the hot pair with the event log

@@ -1152,7 +1152,8 @@ PAPER_BLOCKS = {
 }
 # Blocks of the engine section: no "not used" note for results without the engine.
 ENGINE_BLOCKS = {"engine-targets", "engine-before-after"}
-README_BLOCKS = {"readme-performance": gen_readme}
+# None: a block another generator owns (examples/readme_block.py), left as it is
+README_BLOCKS = {"readme-performance": gen_readme, "stats-dump": None}
 
 
 # ---------------------------------------------------------------------------
@@ -1237,6 +1238,8 @@ def fill(text, blocks, d, where):
         if name not in blocks:
             raise SystemExit(f"paper.py: {where}: no generator for block '{name}'")
         seen.add(name)
+        if blocks[name] is None:
+            return m.group(0)
         body = blocks[name](d).strip("\n") or "*Not measured in this results file.*"
         return f"{m.group(1)}{body}\n{m.group(4)}"
 
