@@ -45,6 +45,7 @@ static void run_job(benchmark::State &st, struct wl_job *job)
 		 * deadline, then the fixed iterations left run empty */
 		auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(bound);
 		bool on = true;
+		long steps = 0;
 
 		/* checked after every step: one step can wait for every other
 		 * thread's turn, each a time slice when they outnumber the CPUs */
@@ -52,7 +53,8 @@ static void run_job(benchmark::State &st, struct wl_job *job)
 			if (!on)
 				continue;
 			step(run, t);
-			on = std::chrono::steady_clock::now() < end;
+			on = harness_keep_stepping(run, t, ++steps,
+						   std::chrono::steady_clock::now() >= end);
 		}
 	} else {
 		for (auto _ : st)

@@ -12,6 +12,7 @@
 #ifndef BENCH_HARNESS_H
 #define BENCH_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,13 @@ struct wl_run *harness_enter(struct wl_job *job, int tid, int nthreads, long ite
  */
 const char *harness_error(const struct wl_run *run);
 harness_step_fn harness_step(const struct wl_run *run);
+/*
+ * Time-bounded runs: after @steps steps, does thread @t step again? Past
+ * its deadline a thread stops, except in a pairs workload, where the odd
+ * thread of a pair takes as many steps as the even one did.
+ */
+bool harness_keep_stepping(struct wl_run *run, struct wl_thread *t, long steps,
+			   bool past_deadline);
 /* Operations this thread did (what an op is depends on the workload). */
 uint64_t harness_thread_ops(const struct wl_thread *t);
 /* Of those, the ones that did not fail for want of room (ok_per_s). */

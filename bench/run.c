@@ -59,6 +59,7 @@ static struct wl_run *run_create(struct wl_job *job, int nthreads, long iters)
 		run->t[i].id = i;
 		run->t[i].iters = iters;
 		run->t[i].rng = rng_seed(0x5eed0000u + (uint64_t)i);
+		atomic_init(&run->t[i].stopped_at, -1);
 	}
 	pthread_barrier_init(&run->barrier, NULL, (unsigned int)nthreads);
 	atomic_init(&run->departed, 0);
@@ -98,6 +99,28 @@ const char *harness_error(const struct wl_run *run)
 harness_step_fn harness_step(const struct wl_run *run)
 {
 	return run->wl->step;
+}
+
+/*
+ * In a pairs workload the odd thread's steps answer the even one's (a
+ * consumer pops what its producer pushed), so a deadline of its own would
+ * leave one of them waiting forever for a step the other never takes: the
+ * even thread stops at its deadline and publishes its step count, and the
+ * odd one takes exactly as many steps.
+ */
+bool harness_keep_stepping(struct wl_run *run, struct wl_thread *t, long steps, bool past_deadline)
+{
+	long stop;
+
+	if (!run->wl->pairs)
+		return !past_deadline;
+	if (t->id % 2 == 0) {
+		if (past_deadline)
+			atomic_store_explicit(&t->stopped_at, steps, memory_order_release);
+		return !past_deadline;
+	}
+	stop = atomic_load_explicit(&run->t[t->id - 1].stopped_at, memory_order_acquire);
+	return stop < 0 || steps < stop;
 }
 
 uint64_t harness_thread_ops(const struct wl_thread *t)

@@ -74,6 +74,9 @@ struct wl_thread {
 	struct lat_hist lat;	/* the workload's timed operation */
 	struct lat_hist lat2;	/* frees, where a workload times them apart */
 	void *priv;
+	/* time-bounded runs of a pairs workload: the steps the even thread of
+	 * the pair took before its deadline, -1 while it still steps (run.c) */
+	_Atomic long stopped_at;
 } __attribute__((aligned(64)));
 
 struct wl_counter {
