@@ -167,9 +167,9 @@ unsigned long gp_bitmap_weight(const unsigned long *map, unsigned long size)
 /*
  * Bitmap word @word of @sum went from @was to @now: sync the "full" bits if
  * its fullness changed. True when the free-run nodes above it may have to
- * change too (runs.c, U1): the caller syncs them once its whole claim or
- * release is done (note_runs), as one sync after the last change covers
- * every change before it.
+ * change too (runs.c, U1; rule S, U3, says when they cannot): the caller
+ * syncs them once its whole claim or release is done (note_runs), as one
+ * sync after the last change covers every change before it.
  */
 static bool note_word(struct gp_summary *sum, unsigned long word, unsigned long was,
 		      unsigned long now)
@@ -178,7 +178,7 @@ static bool note_word(struct gp_summary *sum, unsigned long word, unsigned long 
 		return false;
 	if (gp_sum_word_full(sum, word, now) != gp_sum_word_full(sum, word, was))
 		gp_sum_sync(sum, word);
-	return sum->runs.top && !gp_runs_word_same(was, now);
+	return sum->runs.top && !gp_runs_word_skips(&sum->runs, word, was, now);
 }
 
 /* Sync the free-run nodes over words [first, last] of @sum, if @dirty. */

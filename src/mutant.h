@@ -34,6 +34,7 @@
 #define GP_MUT_RUN_NO_CROSS 12   /* the run fold forgets the run crossing into a word */
 #define GP_MUT_RUN_STALE_RELEASE 13 /* a release leaves the free-run nodes stale */
 #define GP_MUT_RUN_SKIP_ALIGNED 14  /* an aligned search gives up on a word after one run */
+#define GP_MUT_RUN_SKIP_LOOSE 15    /* rule S skips the sync when the node's longest run shrank */
 /* lifecycle (remove.c, source.c): 20-29 */
 #define GP_MUT_REMOVE_NO_GRACE 20 /* removal frees the chunk without waiting for readers */
 #define GP_MUT_REMOVE_NO_CLOSE 21 /* removal checks the chunk is free instead of closing it */

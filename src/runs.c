@@ -39,13 +39,36 @@
  * and loads C and N after M, hence after X: the final values again, and it
  * stopped on equality for the same reason. Either way N = F(final C).
  * Levels compose: each node CAS is itself a child change covered by U1 one
- * level up. On x86 seq_cst costs nothing over what the claim already does
+ * level up.
+ *  U3  Rule S: a thread that changed child c of N from `was` to `now` (one
+ *      seq_cst RMW; a node changed by one CAS of its sync) may skip sync(N)
+ *      if, with N loaded (seq_cst) after the change as n, F(C[c:=now]) = n
+ *      for EVERY children vector C with C[c] = was and F(C) = n: a test of
+ *      was, now and n alone (child_skips), never of the other children,
+ *      which may be changing.
+ * Claim with U3: let X be the last successful CAS of N (or N's initial
+ * computation) and M1..Mr the child changes after X. Take a round R of U2
+ * that ended on equality with all its loads after X: if some Mi was
+ * followed by a full sync, the final round of the last such Mi; else X's
+ * own re-check round (its loads follow X, and it ended on equality, for a
+ * CAS from the final value would be a later change of N). R loaded n = the
+ * final N (no CAS follows X) and F(R's children) = n. The changes of a
+ * child after R loaded it come after X and after every full-synced Mi, so
+ * each skipped its sync under U3 with n. Apply them to R's children in S
+ * order: each child's first such change has `was` = what R loaded (S
+ * agrees with its modification order), so each step keeps F = n by U3's
+ * "every C"; the result is the final children. So F(final C) = final N.
+ * A test that also read neighbouring children would not be sound: two
+ * claims shrinking the node's one longest run from both ends could each
+ * see the other's half and skip. On x86 seq_cst costs nothing over what the claim already does
  * (lock cmpxchg; seq_cst loads are plain moves), so unlike the "full" bits
  * (summary.c) no fence is needed.
  *
- * Cost. A claim or release folds its level-1 node (the 8 words of the line
- * it just wrote) and compares; it writes the node only when a bound moves
- * to another rounding step, and climbs only while nodes change. Searches
+ * Cost. A change that rule S clears costs a load of the node; any other
+ * folds its level-1 node (the 8 words of the line it just wrote) and
+ * compares; it writes the node only when a bound moves to another rounding
+ * step, and climbs only while nodes change and rule S does not clear the
+ * change one level up. Searches
  * read nodes relaxed: hints, as in summary.c.
  */
 #include "runs.h"
@@ -142,6 +165,14 @@ size_t gp_runs_extra_words(unsigned long nbits)
 	return (nodes + 1) / 2; /* two 32-bit nodes a word; each level is word-aligned below */
 }
 
+/* Bitmap word @w's value as F sees it: padding past the chunk's end is busy. */
+static inline unsigned long padded(const struct gp_runs *r, unsigned long w, unsigned long v)
+{
+	if (w == r->nodes[0] - 1 && r->nbits % BPL)
+		v |= ~GP_LAST_WORD_MASK(r->nbits);
+	return v;
+}
+
 /* Bitmap word @w as level 1 sees it: granules past the end count as busy. */
 static unsigned long word_at(const struct gp_runs *r, unsigned long w)
 {
@@ -151,9 +182,7 @@ static unsigned long word_at(const struct gp_runs *r, unsigned long w)
 		return ~0UL;
 	/* seq_cst: U2's load of a child (see the claim above) */
 	v = gp_atomic_load_seq_cst(&r->bitmap[w]);
-	if (w == r->nodes[0] - 1 && r->nbits % BPL)
-		v |= ~GP_LAST_WORD_MASK(r->nbits);
-	return v;
+	return padded(r, w, v);
 }
 
 struct gp_run gp_runs_node(const struct gp_runs *r, unsigned int k, unsigned long i)
@@ -184,30 +213,27 @@ static void fold_child(struct fold *f, struct gp_run c, unsigned long span)
 	f->run = c.suf;
 }
 
-/* Longest run of ones of @x, by doubling then halving (no loop per bit). */
+/*
+ * Longest run of ones of @x: one step per run, as a bitmap word holds few
+ * (a word of single-granule holes, 32 runs, is the worst case).
+ */
 static unsigned long longest_ones(unsigned long x)
 {
-	unsigned long m[7], cur, len, y; /* m[j]: starts of runs of at least 2^j */
-	unsigned int j = 0;
+	unsigned long best = 0, len;
 
 	if (x == ~0UL)
 		return BPL;
-	m[0] = x;
-	while (j < 6 && (y = m[j] & (m[j] >> (1UL << j))))
-		m[++j] = y;
-	cur = m[j];
-	len = 1UL << j;
-	while (j--) { /* len + 2^j starts where len does and, len on, 2^j does */
-		y = cur & (m[j] >> len);
-		if (y) {
-			cur = y;
-			len += 1UL << j;
-		}
+	while (x) {
+		x >>= __builtin_ctzl(x); /* the run starts at bit 0; zeros come in on top */
+		/* ~x != 0: x != ~0 was checked, or a shift brought in zeros */
+		len = (unsigned long)__builtin_ctzl(~x);
+		best = max2(best, len);
+		x >>= len; /* len < 64, by the same argument */
 	}
-	return len;
+	return best;
 }
 
-static void fold_word(struct fold *f, unsigned long v)
+static inline __attribute__((always_inline)) void fold_word(struct fold *f, unsigned long v)
 {
 	unsigned long lo, hi, x;
 
@@ -231,37 +257,120 @@ static void fold_word(struct fold *f, unsigned long v)
 	f->run = BPL - 1 - hi;
 }
 
-bool gp_runs_word_same(unsigned long was, unsigned long now)
-{
-	unsigned long lo, hi;
+/*
+ * Rule S (runs.h, gp_runs_word_skips; the argument is at the top of the
+ * file). F sees a child through a signature and one more number, "self":
+ * for a bitmap word the signature is whether it is zero, its first busy bit
+ * and its last, and self the longest run of free bits between them (for the
+ * chunk's word 0, whose first free bits no run enters from the left and
+ * whose node's pre is pinned at 0, its low run joins self instead); for a
+ * node, whether it may be wholly free, its pre and its suf, and self its
+ * max. Self enters F only through the max, and rounding is monotone, so
+ * the max code of F is the larger of self's code and the code of the rest.
+ */
+struct child_view {
+	unsigned long sig;
+	uint32_t self; /* code */
+};
 
-	if (!was || !now)
-		return was == now;
-	lo = (unsigned long)__builtin_ctzl(was);
-	hi = BPL - 1 - (unsigned long)__builtin_clzl(was);
-	if (lo != (unsigned long)__builtin_ctzl(now) ||
-	    hi != BPL - 1 - (unsigned long)__builtin_clzl(now))
-		return false;
-	/* same first and last busy bit: only the runs strictly between count */
-	was = ~was & ((1UL << hi) - 1) & ~((2UL << lo) - 1);
-	now = ~now & ((1UL << hi) - 1) & ~((2UL << lo) - 1);
-	return (was ? longest_ones(was) : 0) == (now ? longest_ones(now) : 0);
+/* A word's signature: 0 if free, else its last busy bit and (not word 0) its first. */
+static inline unsigned long word_sig(unsigned long w, unsigned long v)
+{
+	unsigned long hi;
+
+	if (!v)
+		return 0;
+	hi = BPL - 1 - (unsigned long)__builtin_clzl(v);
+	return 1 + hi + (w ? BPL * (1 + (unsigned long)__builtin_ctzl(v)) : 0);
+}
+
+/* A word's self, coded: the longest run between its busy bits (word 0: or below them). */
+static uint32_t word_self(unsigned long w, unsigned long v)
+{
+	unsigned long lo, hi, x;
+
+	if (!v)
+		return code_of(BPL);
+	lo = (unsigned long)__builtin_ctzl(v);
+	hi = BPL - 1 - (unsigned long)__builtin_clzl(v);
+	x = ~v & ((1UL << hi) - 1) & ~((2UL << lo) - 1);
+	x = x ? longest_ones(x) : 0;
+	return code_of(w ? x : max2(x, lo));
+}
+
+/* A node's view, as a child of a node whose children span @span granules. */
+static struct child_view node_view(uint32_t v, unsigned long span)
+{
+	if (value_of(v & FIELD_MASK) >= span) /* may be wholly free: F adds its span */
+		return (struct child_view){ 1, 0 };
+	return (struct child_view){ 2 + (v & ((1U << (2 * FIELD_BITS)) - 1)), v >> (2 * FIELD_BITS) };
+}
+
+/*
+ * For a child whose signature did not change and whose self went from
+ * code @was to code @now: does F of @node stay what the node holds now,
+ * for every value of the node's other children with which the two agree?
+ * Yes when self's code stayed, or stayed at or below the node's max code
+ * from below it (a run that was not the longest shrank, or one grew no
+ * longer than the longest). A claim that shrinks the node's longest run,
+ * and every change of a signature, still syncs.
+ */
+static bool self_skips(const uint32_t *node, uint32_t was, uint32_t now)
+{
+	uint32_t m;
+
+	if (was == now)
+		return true;
+	/* seq_cst, after the change: rule S's load of the node */
+	m = gp_atomic_load_seq_cst(node) >> (2 * FIELD_BITS);
+	if (GP_MUTANT(GP_MUT_RUN_SKIP_LOOSE))
+		return was <= m && now <= m;
+	return was < m && now <= m;
+}
+
+bool gp_runs_word_skips(const struct gp_runs *r, unsigned long w, unsigned long was,
+			unsigned long now)
+{
+	was = padded(r, w, was);
+	now = padded(r, w, now);
+	return word_sig(w, was) == word_sig(w, now) &&
+	       self_skips(&r->lvl[1][w / GP_RUN_L1_WORDS], word_self(w, was), word_self(w, now));
+}
+
+/* Rule S for a node of level @k that changed from @was to @now, one level up. */
+static bool node_skips(const struct gp_runs *r, unsigned int k, unsigned long i, uint32_t was,
+		       uint32_t now)
+{
+	struct child_view a = node_view(was, span_of(k)), b = node_view(now, span_of(k));
+
+	return a.sig == b.sig && self_skips(&r->lvl[k + 1][i / GP_RUN_FANOUT], a.self, b.self);
 }
 
 /* A node's children as read for one evaluation of F. */
+_Static_assert(GP_RUN_L1_WORDS == 8, "snap_read unrolls a level-1 node's loads");
+
 struct snap {
 	uint64_t c[GP_RUN_FANOUT];
 };
 
 /* U2's loads of the children of node @i of level @k (seq_cst). */
-static void snap_read(const struct gp_runs *r, unsigned int k, unsigned long i, struct snap *s)
+static inline __attribute__((always_inline)) void snap_read(const struct gp_runs *r, unsigned int k, unsigned long i, struct snap *s)
 {
 	unsigned long c = i * fan(k), j;
 
 	if (k == 1) {
 		if (c + GP_RUN_L1_WORDS < r->nodes[0]) { /* not the last: no padding */
-			for (j = 0; j < GP_RUN_L1_WORDS; j++)
-				s->c[j] = gp_atomic_load_seq_cst(&r->bitmap[c + j]);
+			/* unrolled: the compiler keeps a loop of atomic loads */
+			const unsigned long *b = &r->bitmap[c];
+
+			s->c[0] = gp_atomic_load_seq_cst(&b[0]);
+			s->c[1] = gp_atomic_load_seq_cst(&b[1]);
+			s->c[2] = gp_atomic_load_seq_cst(&b[2]);
+			s->c[3] = gp_atomic_load_seq_cst(&b[3]);
+			s->c[4] = gp_atomic_load_seq_cst(&b[4]);
+			s->c[5] = gp_atomic_load_seq_cst(&b[5]);
+			s->c[6] = gp_atomic_load_seq_cst(&b[6]);
+			s->c[7] = gp_atomic_load_seq_cst(&b[7]);
 		} else {
 			for (j = 0; j < GP_RUN_L1_WORDS; j++)
 				s->c[j] = word_at(r, c + j);
@@ -274,19 +383,24 @@ static void snap_read(const struct gp_runs *r, unsigned int k, unsigned long i, 
 }
 
 /* Load the children again; true when they all read as in @s (else @s gets them). */
-static bool snap_unchanged(const struct gp_runs *r, unsigned int k, unsigned long i,
+static inline __attribute__((always_inline)) bool snap_unchanged(const struct gp_runs *r, unsigned int k, unsigned long i,
 			   struct snap *s)
 {
 	struct snap again;
 
+	uint64_t diff = 0;
+
 	snap_read(r, k, i, &again);
-	for (unsigned long j = 0; j < fan(k); j++) {
-		if (again.c[j] != s->c[j]) {
-			*s = again;
-			return false;
-		}
-	}
-	return true;
+	if (k == 1) /* unrolled, as the loads */
+		diff = (again.c[0] ^ s->c[0]) | (again.c[1] ^ s->c[1]) | (again.c[2] ^ s->c[2]) |
+		       (again.c[3] ^ s->c[3]) | (again.c[4] ^ s->c[4]) | (again.c[5] ^ s->c[5]) |
+		       (again.c[6] ^ s->c[6]) | (again.c[7] ^ s->c[7]);
+	else
+		for (unsigned long j = 0; j < GP_RUN_FANOUT; j++)
+			diff |= again.c[j] ^ s->c[j]; /* no branch per child: a change is rare */
+	if (diff)
+		*s = again;
+	return !diff;
 }
 
 /* The node's bounds from the fold, the chunk's first node's pre 0 (see F). */
@@ -304,7 +418,7 @@ static struct gp_run fold_done(const struct fold *f, unsigned long i)
 }
 
 /* F of a level-1 node: the fold of its 8 words. */
-static uint32_t fold_l1(const uint64_t *w, unsigned long i)
+static inline __attribute__((always_inline)) uint32_t fold_l1(const uint64_t *w, unsigned long i)
 {
 	struct fold f = { 0, 0, 0, false };
 
@@ -314,7 +428,7 @@ static uint32_t fold_l1(const uint64_t *w, unsigned long i)
 }
 
 /* F over a snapshot, encoded. */
-static uint32_t fold_snap(const struct snap *s, unsigned int k, unsigned long i)
+static inline __attribute__((always_inline)) uint32_t fold_snap(const struct snap *s, unsigned int k, unsigned long i)
 {
 	struct fold f = { 0, 0, 0, false };
 
@@ -333,11 +447,15 @@ struct gp_run gp_runs_compute(const struct gp_runs *r, unsigned int k, unsigned 
 	return decode(fold_snap(&s, k, i));
 }
 
-/* U2 for node @i of level @k; true when this call changed the node. */
-static bool sync_node(struct gp_runs *r, unsigned int k, unsigned long i)
+/*
+ * U2 for node @i of level @k: how many times this call changed the node;
+ * the last change went from *@was to *@now.
+ */
+static unsigned int sync_node(struct gp_runs *r, unsigned int k, unsigned long i, uint32_t *was,
+			      uint32_t *now)
 {
 	uint32_t *node = &r->lvl[k][i], v, u;
-	bool changed = false;
+	unsigned int changes = 0;
 	struct snap s;
 
 	snap_read(r, k, i, &s);
@@ -345,13 +463,16 @@ static bool sync_node(struct gp_runs *r, unsigned int k, unsigned long i)
 		v = fold_snap(&s, k, i);
 		u = gp_atomic_load_seq_cst(node);
 		if (u == v)
-			return changed;
+			return changes;
 		GP_TESTPOINT(GP_TP_RUN_BEFORE_CAS);
-		if (gp_atomic_cas_seq_cst(node, &u, v))
-			changed = true;
+		if (gp_atomic_cas_seq_cst(node, &u, v)) {
+			changes++;
+			*was = u;
+			*now = v;
+		}
 		/* U2's next round, short-cut: unchanged children fold to v again */
 		if (snap_unchanged(r, k, i, &s) && gp_atomic_load_seq_cst(node) == v)
-			return changed;
+			return changes;
 	}
 }
 
@@ -413,9 +534,17 @@ void gp_runs_sync(struct gp_runs *r, unsigned long w)
 	unsigned long i = w / GP_RUN_L1_WORDS;
 	uint32_t *slot;
 
-	for (unsigned int k = 1; k <= r->top; k++, i /= GP_RUN_FANOUT)
-		if (!sync_node(r, k, i))
+	uint32_t was = 0, now = 0;
+	unsigned int n;
+
+	for (unsigned int k = 1; k <= r->top; k++, i /= GP_RUN_FANOUT) {
+		n = sync_node(r, k, i, &was, &now);
+		if (!n)
 			return;
+		/* rule S one level up, for a node that changed once (U3) */
+		if (k < r->top && n == 1 && node_skips(r, k, i, was, now))
+			return;
+	}
 	/*
 	 * The top changed: the chunk's slot and its group (slots.h). @slot is
 	 * set before the chunk is published, and every thread that changes

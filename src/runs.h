@@ -88,12 +88,14 @@ void gp_runs_attach_slot(struct gp_runs *r, uint32_t *slot, uint32_t *group,
 			 const uint32_t *group_slots);
 
 /*
- * Does a bitmap word that went from @was to @now enter F exactly as
- * before (same first and last busy bit, same longest run between)? Then
- * no node above it can change, and the change needs no sync: F sees a
- * word only through those three numbers.
+ * Rule S (runs.c, U3): may the thread that just changed bitmap word @w from
+ * @was to @now (a seq_cst read-modify-write) leave the word's level-1 node
+ * unsynced? True when the change leaves F of the node equal to the node
+ * as it is now, whatever the node's other words; it reads the node, so
+ * call it after the change.
  */
-bool gp_runs_word_same(unsigned long was, unsigned long now);
+bool gp_runs_word_skips(const struct gp_runs *r, unsigned long w, unsigned long was,
+			unsigned long now);
 
 /* Bitmap word @w changed: bring the nodes above it in line (runs.c, U1). */
 void gp_runs_sync(struct gp_runs *r, unsigned long w);

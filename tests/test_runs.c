@@ -12,6 +12,7 @@
  *  - the rounding: exact below 64, at most 12.5 % over, monotone, and a
  *    chunk of 2^23 granules (six levels) still answers exactly;
  *  - gp_runs_find_stale finds a corrupted node;
+ *  - rule S (a sync skipped) holds whatever the node's other words are;
  *  - the metadata budget: bitmap + full bits + run levels <= 1.1 bits per
  *    granule for chunks of 8192 granules and more (smaller chunks pay a
  *    word or two of rounding per level: 1.25 bits at 512 granules).
@@ -334,6 +335,66 @@ static void test_stale_found(void **state)
 	rbuf_fini(&b);
 }
 
+/* A word of random busy runs: the layouts rule S must judge. */
+static unsigned long runs_word(uint64_t *seed)
+{
+	unsigned long w = 0, at = rng_below(seed, 8), len;
+
+	while (at < BPL) {
+		len = 1 + rng_below(seed, rng_below(seed, 2) ? 4 : 40);
+		if (rng_below(seed, 2))
+			w |= (len >= BPL ? ~0UL : ((1UL << len) - 1)) << at;
+		at += len;
+	}
+	return rng_below(seed, 16) ? w : (rng_below(seed, 2) ? 0 : ~0UL);
+}
+
+/*
+ * Rule S (runs.c, U3) is sound only if it holds for EVERY value of the
+ * node's other words, since they may be changing while it is applied:
+ * for random nodes (bits written directly, the levels then built exactly)
+ * and a random claim or release of part of one word, whenever
+ * gp_runs_word_skips says the node need not be synced, the node as stored
+ * must equal F of its children after the change. Node 0 of the chunk and
+ * the chunk's padded last word are among the cases, as are words at a
+ * node's edges, which must never be skipped when an edge moves.
+ */
+static void test_rule_s(void **state)
+{
+	const unsigned long nbits = 3 * 512 - 37; /* the last node ends inside a word */
+	unsigned long skipped = 0, w, was, now, at, len, mask;
+	uint64_t seed = 23;
+	struct rbuf b;
+
+	(void)state;
+	for (unsigned int t = 0; t < 40000; t++) {
+		rbuf_init(&b, nbits);
+		for (w = 0; w < GP_BITS_TO_LONGS(nbits); w++)
+			b.bits[w] = runs_word(&seed);
+		gp_sum_init(&b.s, b.bits, b.extra, nbits);
+		gp_sum_attach_runs(&b.s, b.extra + gp_sum_extra_words(nbits));
+		w = t % 4 ? rng_below(&seed, GP_BITS_TO_LONGS(nbits)) : (t / 4 % 3) * 8;
+		was = b.bits[w];
+		at = rng_below(&seed, BPL);
+		len = 1 + rng_below(&seed, BPL - at);
+		mask = (len >= BPL ? ~0UL : ((1UL << len) - 1)) << at;
+		now = rng_below(&seed, 2) ? was | mask : was & ~mask;
+		b.bits[w] = now;
+		if (gp_runs_word_skips(&b.s.runs, w, was, now)) {
+			struct gp_run want = gp_runs_compute(&b.s.runs, 1, w / GP_RUN_L1_WORDS),
+				      got = gp_runs_node(&b.s.runs, 1, w / GP_RUN_L1_WORDS);
+
+			skipped += was != now;
+			if (got.pre != want.pre || got.suf != want.suf || got.max != want.max)
+				fail_msg("rule S skipped word %lu: %#lx -> %#lx, node %lu/%lu/%lu, "
+					 "F %lu/%lu/%lu", w, was, now, got.pre, got.suf, got.max,
+					 want.pre, want.suf, want.max);
+		}
+		rbuf_fini(&b);
+	}
+	assert_true(skipped > 1000); /* the rule clears real changes, not only no-ops */
+}
+
 static void test_metadata_budget(void **state)
 {
 	(void)state;
@@ -426,7 +487,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),   cmocka_unit_test(test_random),
 		cmocka_unit_test(test_rounding),     cmocka_unit_test(test_big_chunk),
-		cmocka_unit_test(test_stale_found),
+		cmocka_unit_test(test_stale_found),     cmocka_unit_test(test_rule_s),
 		cmocka_unit_test(test_metadata_budget), cmocka_unit_test(test_pool_algorithms),
 	};
 
