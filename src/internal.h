@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "atomic.h"
@@ -96,6 +97,14 @@ struct gp_index_entry {
 struct gp_chunk_index {
 	struct gp_retired retired; /* first: see struct gp_retired */
 	unsigned long n;
+	/*
+	 * Buckets over [base, the last chunk's end], 1 << shift bytes each:
+	 * the chunks that reach into bucket b are e[lo[b]] .. e[lo[b + 1]]
+	 * (chunk_index.c). NULL for a few chunks, where the search is short.
+	 */
+	const uint32_t *lo;
+	unsigned long base;
+	unsigned int shift, nb;
 	struct gp_index_entry e[];
 };
 

@@ -9,8 +9,9 @@
  * gaps, tails, before the first and after the last chunk are found in none,
  * and a free there is refused with -EINVAL; free works in every chunk (each
  * granule, in random order, in plain, spinlock and strict pools); overlap
- * refusal (-EEXIST) still works; and a failed index allocation
- * (gp_meta_fail_after) leaves the pool unchanged with -ENOMEM.
+ * refusal (-EEXIST) still works; a failed index allocation
+ * (gp_meta_fail_after) leaves the pool unchanged with -ENOMEM; and the
+ * lookup's buckets hold for chunks spread over the whole address space.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -445,6 +446,45 @@ static void first_index_allocation_failure(void **state)
 	assert_int_equal(gen_pool_destroy(p), 0);
 }
 
+/*
+ * The buckets' edges: chunks from near address 0 to the top of the address
+ * space (the span needs the largest shift), of very different sizes, so
+ * that one bucket holds many small chunks and one chunk covers many
+ * buckets; every chunk's first and last byte and the bytes around them.
+ */
+static void buckets_over_the_whole_address_space(void **state)
+{
+	static const unsigned long at[] = { 1UL << 12, 1UL << 20, (1UL << 20) + (1UL << 12),
+					    (1UL << 20) + (3UL << 12), 1UL << 33, 1UL << 47,
+					    1UL << 62, (1UL << 63) + (1UL << 40),
+					    ~0UL - (1UL << 22) + 1 };
+	static const unsigned long size[] = { 1UL << 12, 1UL << 12, 1UL << 13, 1UL << 12,
+					      1UL << 30, 1UL << 16, 1UL << 40, 1UL << 12,
+					      1UL << 22 };
+	const size_t n = sizeof(at) / sizeof(at[0]);
+	struct gen_pool *p = gen_pool_create(12, -1);
+
+	(void)state;
+	assert_non_null(p);
+	for (size_t i = n; i-- > 0;) /* highest first: the index is rebuilt at each add */
+		assert_int_equal(gen_pool_add_virt(p, at[i], 0x1000 * (i + 1), size[i], -1), 0);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long last = at[i] + size[i] - 1;
+
+		assert_true(gen_pool_has_addr(p, at[i], 1));
+		assert_true(gen_pool_has_addr(p, last, 1));
+		assert_int_equal(gen_pool_virt_to_phys(p, at[i]), 0x1000 * (i + 1));
+		assert_int_equal(gen_pool_virt_to_phys(p, last), 0x1000 * (i + 1) + size[i] - 1);
+		if (i == 0 || at[i - 1] + size[i - 1] < at[i])
+			assert_false(gen_pool_has_addr(p, at[i] - 1, 1)); /* a gap before */
+		if (last != ~0UL && (i + 1 == n || last + 1 < at[i + 1]))
+			assert_false(gen_pool_has_addr(p, last + 1, 1)); /* a gap after */
+	}
+	assert_false(gen_pool_has_addr(p, 0xfff, 1));
+	rep.calls = 0;
+	assert_int_equal(gen_pool_destroy(p), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -464,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup(overlap_refused, setup),
 		cmocka_unit_test_setup(index_allocation_failure, setup),
 		cmocka_unit_test_setup(first_index_allocation_failure, setup),
+		cmocka_unit_test_setup(buckets_over_the_whole_address_space, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
