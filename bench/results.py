@@ -780,8 +780,12 @@ def merge(args):
     if args.icount:
         with open(args.icount) as f:
             res["icount"] = json.load(f)
+    if args.icount_before:
+        with open(args.icount_before) as f:
+            res["icount_before"] = json.load(f)
     res["targets"] = targets(rows, res["search_scaling"], res["meta"])
-    res["targets"] += freerun_targets(rows, res["search_scaling"])
+    res["targets"] += freerun_targets(rows, res["search_scaling"], res.get("icount"),
+                                      res.get("icount_before"))
     if args.replay:
         res["replay"] = RR.load(args.replay)
         res["targets"] += RR.targets(res["replay"], _target)
@@ -806,6 +810,7 @@ def main():
     ap.add_argument("--markdown")
     ap.add_argument("--replay", help="bench/replay_bench's JSON, merged as 'replay'")
     ap.add_argument("--icount", help="bench/icount.py's JSON: instructions per hot pair")
+    ap.add_argument("--icount-before", help="the same for the build before the free-run index")
     ap.add_argument("runs", nargs="*")
     args = ap.parse_args()
     if args.show:

@@ -46,7 +46,12 @@ def _churn(idx, alloc, threads):
     return v if v is not None else _get(idx, "random", alloc, threads, "ops_per_s", max_gran=16)
 
 
-def freerun_targets(rows, scaling):
+def _ir(icount, kind):
+    """Instructions per hot pair of @kind in a bench/icount.py result, or None."""
+    return ((icount or {}).get("ir_per_pair") or {}).get(kind)
+
+
+def freerun_targets(rows, scaling, icount=None, icount_before=None):
     idx = _index(rows)
     out = []
     far = {p: _get(idx, "far_run", BASE, 1, "ns_per_op", pool_mib=p, gran=32)
@@ -86,6 +91,10 @@ def freerun_targets(rows, scaling):
     out.append(_target("hot-prev", f"1-granule hot pair, {BASE}: time after / before the index",
                        hot, 1.10, "<=", "hot_pair ns_per_op medians, gran 1, 1 thread; before = "
                        "the build of the commit before the index, same run"))
+    out.append(_target("hot-prev-ir", f"1-granule hot pair, {BASE}: instructions after / "
+                       "before the index", _div(_ir(icount, "lf"), _ir(icount_before, "lf")),
+                       1.10, "<=", "bench/icount.py lf, callgrind: this build and the build "
+                       "before the index (repeatable, unlike the times)"))
     srch = _div(_get(idx, "search", BASE, 1, "ns_per_op", pool_mib=64, fill=90, gran=1),
                 _get(idx, "search", PREV, 1, "ns_per_op", pool_mib=64, fill=90, gran=1))
     out.append(_target("search-prev", f"1-granule search at 90 % of 64 MiB, {BASE}: time after "
