@@ -233,6 +233,18 @@ static unsigned long longest_ones(unsigned long x)
 	return best;
 }
 
+/* Has @x a run of at least @len ones, 1 <= @len < 64? A few shifts, no loop per run. */
+static inline bool has_run(unsigned long x, unsigned long len)
+{
+	unsigned long have = 1; /* bit i of x: bits i .. i + have - 1 all set */
+
+	for (; 2 * have <= len; have *= 2)
+		x &= x >> have;
+	if (have < len)
+		x &= x >> (len - have); /* len - have < have: the two runs overlap */
+	return x != 0;
+}
+
 static inline __attribute__((always_inline)) void fold_word(struct fold *f, unsigned long v)
 {
 	unsigned long lo, hi, x;
@@ -251,7 +263,9 @@ static inline __attribute__((always_inline)) void fold_word(struct fold *f, unsi
 	f->max = max2(f->max, (GP_MUTANT(GP_MUT_RUN_NO_CROSS) ? 0 : f->run) + lo);
 	if (hi - lo > f->max + 1) { /* only then can a run strictly inside be longer */
 		x = ~v & ((1UL << hi) - 1) & ~((2UL << lo) - 1);
-		if (x)
+		/* counting the runs only when one beats the max: most words of a
+		 * fragmented line hold several short runs and none that does */
+		if (has_run(x, f->max + 1))
 			f->max = max2(f->max, longest_ones(x));
 	}
 	f->run = BPL - 1 - hi;
@@ -284,18 +298,15 @@ static inline unsigned long word_sig(unsigned long w, unsigned long v)
 	return 1 + hi + (w ? BPL * (1 + (unsigned long)__builtin_ctzl(v)) : 0);
 }
 
-/* A word's self, coded: the longest run between its busy bits (word 0: or below them). */
-static uint32_t word_self(unsigned long w, unsigned long v)
+/*
+ * The free bits of a nonzero word whose runs make up its self: those
+ * between its first and last busy bit (word 0: all below its last).
+ */
+static inline unsigned long self_bits(unsigned long w, unsigned long v)
 {
-	unsigned long lo, hi, x;
+	unsigned long x = ~v & ((1UL << (BPL - 1 - (unsigned long)__builtin_clzl(v))) - 1);
 
-	if (!v)
-		return code_of(BPL);
-	lo = (unsigned long)__builtin_ctzl(v);
-	hi = BPL - 1 - (unsigned long)__builtin_clzl(v);
-	x = ~v & ((1UL << hi) - 1) & ~((2UL << lo) - 1);
-	x = x ? longest_ones(x) : 0;
-	return code_of(w ? x : max2(x, lo));
+	return w ? x & ~((2UL << __builtin_ctzl(v)) - 1) : x;
 }
 
 /* A node's view, as a child of a node whose children span @span granules. */
@@ -308,33 +319,49 @@ static struct child_view node_view(uint32_t v, unsigned long span)
 
 /*
  * For a child whose signature did not change and whose self went from
- * code @was to code @now: does F of @node stay what the node holds now,
- * for every value of the node's other children with which the two agree?
- * Yes when self's code stayed, or stayed at or below the node's max code
- * from below it (a run that was not the longest shrank, or one grew no
- * longer than the longest). A claim that shrinks the node's longest run,
- * and every change of a signature, still syncs.
+ * code @was to code @now, in a node whose max code is @m (loaded after the
+ * change): does F of the node stay what it holds, for every value of its
+ * other children with which the two agree? Yes when self's code stayed,
+ * or stayed at or below m from below it (a run that was not the longest
+ * shrank, or one grew no longer than the longest). A claim that shrinks
+ * the node's longest run, and every change of a signature, still syncs.
  */
-static bool self_skips(const uint32_t *node, uint32_t was, uint32_t now)
+static bool self_rule(uint32_t was, uint32_t now, uint32_t m)
 {
-	uint32_t m;
-
 	if (was == now)
 		return true;
-	/* seq_cst, after the change: rule S's load of the node */
-	m = gp_atomic_load_seq_cst(node) >> (2 * FIELD_BITS);
 	if (GP_MUTANT(GP_MUT_RUN_SKIP_LOOSE))
 		return was <= m && now <= m;
 	return was < m && now <= m;
 }
 
+/* A node's max code; seq_cst, after the change: rule S's load of the node. */
+static inline uint32_t max_code(const uint32_t *node)
+{
+	return gp_atomic_load_seq_cst(node) >> (2 * FIELD_BITS);
+}
+
 bool gp_runs_word_skips(const struct gp_runs *r, unsigned long w, unsigned long was,
 			unsigned long now)
 {
+	unsigned long xa, xb;
+	uint32_t m;
+
 	was = padded(r, w, was);
 	now = padded(r, w, now);
-	return word_sig(w, was) == word_sig(w, now) &&
-	       self_skips(&r->lvl[1][w / GP_RUN_L1_WORDS], word_self(w, was), word_self(w, now));
+	if (word_sig(w, was) != word_sig(w, now))
+		return false;
+	if (!was) /* and so !now: nothing F sees changed */
+		return true;
+	xa = self_bits(w, was);
+	xb = self_bits(w, now);
+	m = max_code(&r->lvl[1][w / GP_RUN_L1_WORDS]);
+	/* a nonzero word's self is below 64, where codes are values: if neither
+	 * word has a run of m, both selfs are below m, and self_rule says yes */
+	if (m >= 64 || (m && !has_run(xa, m) && !has_run(xb, m)))
+		return true;
+	return self_rule(code_of(xa ? longest_ones(xa) : 0), code_of(xb ? longest_ones(xb) : 0),
+			 m);
 }
 
 /* Rule S for a node of level @k that changed from @was to @now, one level up. */
@@ -343,7 +370,9 @@ static bool node_skips(const struct gp_runs *r, unsigned int k, unsigned long i,
 {
 	struct child_view a = node_view(was, span_of(k)), b = node_view(now, span_of(k));
 
-	return a.sig == b.sig && self_skips(&r->lvl[k + 1][i / GP_RUN_FANOUT], a.self, b.self);
+	return a.sig == b.sig &&
+	       (a.self == b.self ||
+		self_rule(a.self, b.self, max_code(&r->lvl[k + 1][i / GP_RUN_FANOUT])));
 }
 
 /* A node's children as read for one evaluation of F. */
