@@ -776,6 +776,56 @@ unsigned long gp_runs_find(const struct gp_runs *r, unsigned long start, unsigne
 	}
 }
 
+/*
+ * Is level-1 node value @v wholly free, at quiescence for certain? Its pre
+ * and its suf both reach @span. A level-1 node is F of its words, each
+ * bound the true run rounded up once, by less than an eighth (runs.h); a
+ * node with a busy granule has pre + suf < span, so both bounds could
+ * reach the span only if the true runs, each above 8/9 of it, summed past
+ * it. Not so above level 1: F folds a child whose pre rounded up to its
+ * span as wholly free (fold_child), so a parent can read as free over a
+ * busy granule (test_runs.c has the case). While threads race a stale node
+ * may say so wrongly; the caller then measures a hole too long, a hint
+ * like any other (nothing is claimed on its strength).
+ */
+static bool node_free(uint32_t v, unsigned long span)
+{
+	uint32_t c = code_of(span);
+
+	return (v & FIELD_MASK) >= c &&
+	       (GP_MUTANT(GP_MUT_RUN_FREE_PRE_ONLY) || (v >> FIELD_BITS & FIELD_MASK) >= c);
+}
+
+/*
+ * Left to right from @pos in the bitmap, passing each wholly free
+ * level-1 node in one step (node_free) and reading the words of any
+ * other: the first busy bit is exact. Level 1 only, not above (see
+ * node_free); a long free run costs a node read per 512 granules.
+ */
+unsigned long gp_runs_busy_from(const struct gp_runs *r, unsigned long pos, unsigned long limit)
+{
+	const unsigned long span = span_of(1), first = pos / BPL;
+	unsigned long w = first, v;
+
+	while (w * BPL < limit) {
+		/* relaxed: a hint (see the top of the file) */
+		if (w % GP_RUN_L1_WORDS == 0 && w * BPL + span <= limit &&
+		    node_free(gp_atomic_load_relaxed(&r->lvl[1][w / GP_RUN_L1_WORDS]), span)) {
+			w += GP_RUN_L1_WORDS;
+			continue;
+		}
+		v = word_at(r, w);
+		if (w == first)
+			v &= GP_FIRST_WORD_MASK(pos);
+		if (v) {
+			v = w * BPL + (unsigned long)__builtin_ctzl(v);
+			return v < limit ? v : limit;
+		}
+		w++;
+	}
+	return limit;
+}
+
 bool gp_runs_find_stale(const struct gp_runs *r, unsigned int *level, unsigned long *node)
 {
 	struct snap s;
