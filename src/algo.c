@@ -113,8 +113,11 @@ unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size, unsigned
 	(void)start_addr;
 	index = find_area(map, size, start, nr, 0, 0);
 	while (index < size) {
-		/* the hole's end; holes shorter than nr were never visited */
-		next = gp_bitmap_find_next_bit(map, size, index + nr);
+		/*
+		 * the hole's end, past wholly free nodes in one step (the pool's
+		 * tail is one long hole); holes shorter than nr were never visited
+		 */
+		next = gp_sum_find_next_bit(gp_algo_summary(map, size), map, size, index + nr);
 		if (next - index < best_len) {
 			best_len = next - index;
 			best = index;

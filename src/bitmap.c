@@ -122,6 +122,14 @@ unsigned long gp_sum_find_zero_area(const struct gp_summary *sum, const unsigned
 	}
 }
 
+unsigned long gp_sum_find_next_bit(const struct gp_summary *sum, const unsigned long *map,
+				   unsigned long size, unsigned long start)
+{
+	if (sum && sum->runs.top)
+		return start < size ? gp_runs_busy_from(&sum->runs, start, size) : size;
+	return gp_bitmap_find_next_bit(map, size, start);
+}
+
 unsigned long gp_bitmap_find_zero_area(const unsigned long *map, unsigned long size,
 				       unsigned long start, unsigned long nr,
 				       unsigned long align_mask, unsigned long align_offset)

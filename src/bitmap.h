@@ -79,6 +79,10 @@ unsigned long gp_sum_find_zero_area(const struct gp_summary *sum, const unsigned
 				    unsigned long size, unsigned long start, unsigned long nr,
 				    unsigned long align_mask, unsigned long align_offset);
 
+/* gp_bitmap_find_next_bit() through @sum's free-run levels (NULL: a plain scan). */
+unsigned long gp_sum_find_next_bit(const struct gp_summary *sum, const unsigned long *map,
+				   unsigned long size, unsigned long start);
+
 /* Single-bit test-and-set / test-and-clear (strict boundary maps). */
 bool gp_bitmap_test_and_set_bit(unsigned long *map, unsigned long bit);
 bool gp_bitmap_test_and_clear_bit(unsigned long *map, unsigned long bit);

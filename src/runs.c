@@ -125,7 +125,7 @@ static uint32_t code_of(unsigned long v)
 	return (uint32_t)(64 + (e - 3) * 8 + (m - 8));
 }
 
-static unsigned long value_of(uint32_t c)
+static inline unsigned long value_of(uint32_t c)
 {
 	unsigned long e;
 
@@ -708,23 +708,60 @@ static unsigned long run_before(const struct gp_runs *r, unsigned long pos, unsi
 }
 
 /*
+ * Pass over the nodes of level @k >= 1 from *@i to the end of their parent
+ * (or of the level), carrying the free run that ends where each begins.
+ * True, with *@i that node, at the first one a fit may start before or
+ * inside: the carry and its pre, or its max, may reach @nr. The max test
+ * compares codes (@nr_code = code_of(@nr); codes are monotone, so the max
+ * reaches @nr exactly when its code reaches @nr's), and pre is decoded only
+ * when a carry could make it count: F gives every node pre <= max (a node
+ * is one 32-bit value, so a racing reader still sees one F's output), hence
+ * with no carry a node whose max misses @nr has a pre that misses it too.
+ * This loop is most of a search: nodes are skipped far more often than
+ * entered.
+ */
+static bool pass_nodes(const struct gp_runs *r, unsigned int k, unsigned long *i,
+		       unsigned long *carry, unsigned long nr, uint32_t nr_code)
+{
+	unsigned long end = (*i | (fan(k + 1) - 1)) + 1, span = span_of(k), pre;
+	const uint32_t *lvl = r->lvl[k];
+	uint32_t v;
+
+	if (end > r->nodes[k])
+		end = r->nodes[k];
+	for (; *i < end; ++*i) {
+		/* relaxed: a hint (see the top of the file) */
+		v = gp_atomic_load_relaxed(&lvl[*i]);
+		if (v >> (2 * FIELD_BITS) >= nr_code)
+			return true;
+		pre = value_of(v & FIELD_MASK);
+		if (*carry && sat_add(*carry, pre) >= nr)
+			return true;
+		*carry = pre >= span ? sat_add(*carry, span) : value_of(v >> FIELD_BITS & FIELD_MASK);
+	}
+	return false;
+}
+
+/*
  * Left to right from @start (from the top node down when @start is the
- * chunk's start), with the free run that ends where the current node begins (the carry; exact in the bitmap, a bound above it). A node
- * is looked inside when the carry and its pre, or its max, may reach @nr;
- * else it is passed over. In the bitmap a fit is checked exactly, after
- * the carry is made exact by counting back. Climb at a parent's boundary.
- * Positions only move forward, so a stale node costs a detour, never a
- * loop. Bounds never hide a fit, so at quiescence each maximal run is met
- * in address order and tested at its lowest aligned point: the first fit
- * found is the lowest, as the kernel's linear search finds it.
+ * chunk's start), with the free run that ends where the current node
+ * begins (the carry; exact in the bitmap, a bound above it). A node is
+ * looked inside when the carry and its pre, or its max, may reach @nr;
+ * else it is passed over (pass_nodes). In the bitmap a fit is checked
+ * exactly, after the carry is made exact by counting back. Climb at a
+ * parent's boundary. Positions only move forward, so a stale node costs a
+ * detour, never a loop. Bounds never hide a fit, so at quiescence each
+ * maximal run is met in address order and tested at its lowest aligned
+ * point: the first fit found is the lowest, as the kernel's linear search
+ * finds it.
  */
 unsigned long gp_runs_find(const struct gp_runs *r, unsigned long start, unsigned long nr,
 			   unsigned long mask, unsigned long off)
 {
-	unsigned long i = start / BPL, carry = 0, base, p, v;
+	unsigned long i = start / BPL, carry = 0, base, p, v, pre;
+	uint32_t nr_code = code_of(nr);
 	unsigned int k = 0;
 	bool exact = true;
-	struct gp_run n;
 
 	if (start >= r->nbits)
 		return r->nbits;
@@ -735,15 +772,15 @@ unsigned long gp_runs_find(const struct gp_runs *r, unsigned long start, unsigne
 	for (;;) {
 		if (i >= r->nodes[k])
 			return r->nbits;
-		base = i * span_of(k);
 		if (k == 0) {
+			base = i * BPL;
 			if (!exact)
 				carry = run_before(r, base, start, carry);
 			exact = true;
 			v = word_from(r, i, start);
-			n.pre = v ? (unsigned long)__builtin_ctzl(v) : BPL;
-			if (carry + n.pre >= nr) {
-				p = fit_in(base - carry, base + n.pre, nr, mask, off);
+			pre = v ? (unsigned long)__builtin_ctzl(v) : BPL;
+			if (carry + pre >= nr) {
+				p = fit_in(base - carry, base + pre, nr, mask, off);
 				if (p != NONE)
 					return p;
 			}
@@ -751,19 +788,71 @@ unsigned long gp_runs_find(const struct gp_runs *r, unsigned long start, unsigne
 			if (p != NONE)
 				return p;
 			carry = v ? (unsigned long)__builtin_clzl(v) : carry + BPL;
+			i++;
 		} else {
-			n = gp_runs_node(r, k, i);
-			if (sat_add(carry, n.pre) >= nr || n.max >= nr) {
+			unsigned long from = i;
+			bool in = pass_nodes(r, k, &i, &carry, nr, nr_code);
+
+			exact = exact && i == from; /* a passed node leaves a bound */
+			if (in) {
 				k--; /* a fit may start before or inside: look in */
 				i *= fan(k + 1);
 				continue;
 			}
-			carry = n.pre >= span_of(k) ? sat_add(carry, span_of(k)) : n.suf;
-			exact = false;
 		}
-		for (i++; k < r->top && i % fan(k + 1) == 0; k++)
+		for (; k < r->top && i % fan(k + 1) == 0; k++)
 			i /= fan(k + 1);
 	}
+}
+
+/*
+ * Is level-1 node value @v wholly free, at quiescence for certain? Its pre
+ * and its suf both reach @span. A level-1 node is F of its words, each
+ * bound the true run rounded up once, by less than an eighth (runs.h); a
+ * node with a busy granule has pre + suf < span, so both bounds could
+ * reach the span only if the true runs, each above 8/9 of it, summed past
+ * it. Not so above level 1: F folds a child whose pre rounded up to its
+ * span as wholly free (fold_child), so a parent can read as free over a
+ * busy granule (test_runs.c has the case). While threads race a stale node
+ * may say so wrongly; the caller then measures a hole too long, a hint
+ * like any other (nothing is claimed on its strength).
+ */
+static bool node_free(uint32_t v, unsigned long span)
+{
+	uint32_t c = code_of(span);
+
+	return (v & FIELD_MASK) >= c &&
+	       (GP_MUTANT(GP_MUT_RUN_FREE_PRE_ONLY) || (v >> FIELD_BITS & FIELD_MASK) >= c);
+}
+
+/*
+ * Left to right from @pos in the bitmap, passing each wholly free
+ * level-1 node in one step (node_free) and reading the words of any
+ * other: the first busy bit is exact. Level 1 only, not above (see
+ * node_free); a long free run costs a node read per 512 granules.
+ */
+unsigned long gp_runs_busy_from(const struct gp_runs *r, unsigned long pos, unsigned long limit)
+{
+	const unsigned long span = span_of(1), first = pos / BPL;
+	unsigned long w = first, v;
+
+	while (w * BPL < limit) {
+		/* relaxed: a hint (see the top of the file) */
+		if (w % GP_RUN_L1_WORDS == 0 && w * BPL + span <= limit &&
+		    node_free(gp_atomic_load_relaxed(&r->lvl[1][w / GP_RUN_L1_WORDS]), span)) {
+			w += GP_RUN_L1_WORDS;
+			continue;
+		}
+		v = word_at(r, w);
+		if (w == first)
+			v &= GP_FIRST_WORD_MASK(pos);
+		if (v) {
+			v = w * BPL + (unsigned long)__builtin_ctzl(v);
+			return v < limit ? v : limit;
+		}
+		w++;
+	}
+	return limit;
 }
 
 bool gp_runs_find_stale(const struct gp_runs *r, unsigned int *level, unsigned long *node)

@@ -107,6 +107,12 @@ void gp_runs_sync(struct gp_runs *r, unsigned long w);
  */
 unsigned long gp_runs_find(const struct gp_runs *r, unsigned long start, unsigned long nr,
 			   unsigned long align_mask, unsigned long align_offset);
+/*
+ * The first allocated granule at or after @pos, or @limit (<= nbits) when
+ * [pos, limit) is free: the end of the free run at @pos, through the
+ * nodes (wholly free ones are passed in one step). Exact at quiescence.
+ */
+unsigned long gp_runs_busy_from(const struct gp_runs *r, unsigned long pos, unsigned long limit);
 /* Bound on the longest free run of the chunk, by its top node (a hint). */
 unsigned long gp_runs_longest(const struct gp_runs *r);
 /*
