@@ -38,7 +38,8 @@
  *
  * Linearisation points: a hit alloc at gp_chunk_unpark; a cached free at
  * gp_chunk_park; a refill at each gp_pool_alloc_raw; a return to the bitmap
- * at gp_chunk_release_parked; depot push/pop at ck_stack's successful CAS.
+ * at gp_chunk_release_parked (inside a read-side section: release_parked);
+ * depot push/pop at ck_stack's successful CAS.
  *
  * Hit paths (alloc and free): the thread-local memo, one relaxed load of the
  * flush generation, the magazine, and one atomic RMW, the start-mark
@@ -67,6 +68,7 @@
 #include "layers/layer.h"
 #include "mutant.h"
 #include "lifecycle.h"
+#include "rcu.h"
 #include "stats.h"
 #include "tcache.h"
 #include "tsan.h"
@@ -210,13 +212,28 @@ static inline unsigned long round_bit(const struct gen_pool *pool, const struct 
 	return (r->addr - r->chunk->start_addr) >> pool->min_alloc_order;
 }
 
+/*
+ * Return a parked range to the bitmaps, inside a read-side section. The
+ * range's last granule coming free lets gen_pool_remove_chunk close and
+ * unpublish @c, while the release still updates @c's free-run index; the
+ * removal's grace period waits for this section, so it frees @c only after.
+ * (The uncached free releases inside its own section, alloc.c.)
+ */
+static void release_parked(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+			   unsigned long nbits)
+{
+	gp_rcu_read_lock();
+	gp_chunk_release_parked(pool, c, bit, nbits);
+	gp_rcu_read_unlock();
+}
+
 /* Return every round of @m (class @nbits) to the bitmaps. */
 static void mag_release(struct gen_pool *pool, struct gp_mag *m, unsigned long nbits)
 {
 	for (; m && m->n; m->n--) {
 		struct gp_round *r = &m->round[m->n - 1];
 
-		gp_chunk_release_parked(pool, r->chunk, round_bit(pool, r), nbits);
+		release_parked(pool, r->chunk, round_bit(pool, r), nbits);
 	}
 }
 
@@ -617,7 +634,7 @@ static void free_miss(struct gp_tcache *tc, struct gen_pool_chunk *c, unsigned l
 	}
 	empty = depot_get_empty(tc, nbits);
 	if (!empty) { /* out of memory: never lose the range */
-		gp_chunk_release_parked(tc->pool, c, bit, nbits);
+		release_parked(tc->pool, c, bit, nbits);
 		return;
 	}
 	if (k->prev)
@@ -637,7 +654,7 @@ int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned lon
 		return -EINVAL; /* not exactly one live allocation: nothing changed */
 	tc = cache_get(pool);
 	if (unlikely(!tc || nbits > tc->max_granules)) {
-		gp_chunk_release_parked(pool, c, bit, nbits);
+		release_parked(pool, c, bit, nbits);
 		return 0;
 	}
 	remember_chunk(tc, c);
