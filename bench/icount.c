@@ -22,6 +22,11 @@
  *   spin    GEN_POOL_SPINLOCK pool (genpool_spin)
  *   ticket  GEN_POOL_LOCK_TICKET pool (genpool_ticket)
  *   mcs     GEN_POOL_LOCK_MCS pool (genpool_mcs)
+ *   churn   GEN_POOL_THREAD_CACHE pool, default algorithm: one thread's
+ *           share of bench/wl_random.c's churn target (max_gran:16 at 2
+ *           threads), each pair a free of a random live range and an
+ *           allocation of 1..16 granules in its place; about half the
+ *           sizes are above the cache's default classes
  *   glibc   glibc's malloc + free of 4 KiB
  *   jemalloc  jemalloc's, dlopen()ed as bench/gbench does (the process
  *           needs GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384)
@@ -29,7 +34,8 @@
  * The pools are 64 MiB of address space (genpool never touches it) in 4 KiB
  * granules, half filled before the warm-up with ranges of 1..64 granules
  * from a fixed seed, like bench/gbench's hot_pair: the layout and so every
- * count is the same in every run.
+ * count is the same in every run. churn's pool is 1 GiB, empty but for its
+ * live set, as wl_random's; its sizes come from a fixed seed too.
  */
 #include <dlfcn.h>
 #include <stdint.h>
@@ -44,6 +50,9 @@
 #define POOL_BYTES (64UL << 20)
 #define POOL_BASE 0x7e0000000000UL /* address space only */
 #define WARMUP 1000
+#define CHURN_POOL_BYTES (1UL << 30)
+#define CHURN_LIVE 1024 /* wl_random's 2048 ranges, one of its 2 threads' share */
+#define CHURN_MAX 16    /* granules */
 
 struct kind {
 	const char *name;
@@ -59,6 +68,8 @@ static const struct kind kinds[] = {
 	{ "ticket", GEN_POOL_LOCK_TICKET, gen_pool_first_fit },
 	{ "mcs", GEN_POOL_LOCK_MCS, gen_pool_first_fit },
 };
+
+static const struct kind churn_kind = { "churn", GEN_POOL_THREAD_CACHE, NULL };
 
 static void *(*malloc_fn)(size_t);
 static void (*free_fn)(void *);
@@ -89,12 +100,19 @@ static void prefill(struct gen_pool *pool)
 	}
 }
 
-static struct gen_pool *pool_of(const struct kind *k)
+static struct gen_pool *empty_pool_of(const struct kind *k, size_t bytes)
 {
 	struct gen_pool *pool = gen_pool_create_flags(ORDER, -1, k->flags);
 
-	if (!pool || gen_pool_add(pool, POOL_BASE, POOL_BYTES, -1))
+	if (!pool || gen_pool_add(pool, POOL_BASE, bytes, -1))
 		die("pool setup");
+	return pool;
+}
+
+static struct gen_pool *pool_of(const struct kind *k)
+{
+	struct gen_pool *pool = empty_pool_of(k, POOL_BYTES);
+
 	prefill(pool);
 	if (k->algo)
 		gen_pool_set_algo(pool, k->algo, NULL);
@@ -109,6 +127,49 @@ static void pool_pairs(struct gen_pool *pool, unsigned long pairs)
 		if (!a || gen_pool_free(pool, a, GRANULE))
 			die("hot pair");
 	}
+}
+
+struct churn {
+	unsigned long addr[CHURN_LIVE], bytes[CHURN_LIVE];
+	uint64_t x; /* the LCG's state */
+};
+
+static unsigned long churn_next(struct churn *s)
+{
+	s->x = s->x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return s->x >> 33;
+}
+
+/* Fill slot @i with a new range of 1..CHURN_MAX granules. */
+static void churn_fill(struct gen_pool *pool, struct churn *s, unsigned long i)
+{
+	s->bytes[i] = (1 + churn_next(s) % CHURN_MAX) * GRANULE;
+	s->addr[i] = gen_pool_alloc(pool, s->bytes[i]);
+	if (!s->addr[i])
+		die("churn alloc");
+}
+
+/* wl_random's step: free a random live range, allocate a random size in its place. */
+static void churn_pairs(struct gen_pool *pool, struct churn *s, unsigned long pairs)
+{
+	for (unsigned long n = 0; n < pairs; n++) {
+		unsigned long i = churn_next(s) % CHURN_LIVE;
+
+		if (gen_pool_free(pool, s->addr[i], s->bytes[i]))
+			die("churn free");
+		churn_fill(pool, s, i);
+	}
+}
+
+static void churn(unsigned long pairs)
+{
+	static struct churn s = { .x = 0x9e3779b97f4a7c15ULL };
+	struct gen_pool *pool = empty_pool_of(&churn_kind, CHURN_POOL_BYTES);
+
+	for (unsigned long i = 0; i < CHURN_LIVE; i++)
+		churn_fill(pool, &s, i);
+	churn_pairs(pool, &s, WARMUP * 10); /* the caches and the depot at steady state */
+	churn_pairs(pool, &s, pairs);
 }
 
 static void malloc_pairs(unsigned long pairs)
@@ -148,8 +209,12 @@ int main(int argc, char **argv)
 	size_t i;
 
 	if (argc != 3)
-		die("usage: icount lf|sc|tc|spin|ticket|mcs|glibc|jemalloc PAIRS");
+		die("usage: icount lf|sc|tc|spin|ticket|mcs|churn|glibc|jemalloc PAIRS");
 	pairs = strtoul(argv[2], NULL, 0);
+	if (!strcmp(argv[1], churn_kind.name)) {
+		churn(pairs);
+		return 0; /* as below: no teardown counted */
+	}
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		if (!strcmp(argv[1], kinds[i].name)) {
 			struct gen_pool *pool = pool_of(&kinds[i]);

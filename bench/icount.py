@@ -3,6 +3,7 @@
 """icount.py - instructions per hot-path pair, counted with callgrind.
 
 usage: icount.py [--driver build-release/bench/icount] [--out FILE.json] [KIND ...]
+       icount.py churn        # issue 15's churn pair, on request only
 
 Runs the driver bench/icount.c under `valgrind --tool=callgrind` twice per
 kind, with LOW and HIGH pairs; (Ir(HIGH) - Ir(LOW)) / (HIGH - LOW) is the
@@ -19,6 +20,9 @@ import re
 import subprocess
 import sys
 
+# the hot pairs (1 granule) that scripts/bench reports; "churn" (a random-size
+# pair, see bench/icount.c) is counted only when named, as the tables beside
+# these say "1 granule"
 KINDS = ["lf", "sc", "tc", "spin", "ticket", "mcs", "glibc", "jemalloc"]
 LOW, HIGH = 2000, 22000
 # jemalloc's initial-exec TLS needs more static TLS than glibc reserves

@@ -262,17 +262,15 @@ static __attribute__((noinline)) unsigned long alloc_general_ool(struct gen_pool
 }
 
 /*
- * A hit is counted like any allocation (statistics); with the event log on,
- * every call takes the general path, which writes the record.
+ * A hit is counted like any allocation (statistics: the hit path counts it
+ * on its cache's slot); with the event log on, every call takes the general
+ * path, which writes the record.
  */
 static __attribute__((noinline)) unsigned long alloc_cached(struct gen_pool *pool, size_t size)
 {
 	unsigned long addr = gp_log_on(pool) ? 0 : gp_tcache_alloc_hit(pool, size);
 
-	if (!addr)
-		return alloc_general_ool(pool, size);
-	gp_stats_alloc(pool, 0);
-	return addr;
+	return addr ? addr : alloc_general_ool(pool, size);
 }
 
 unsigned long gen_pool_alloc(struct gen_pool *pool, size_t size)
@@ -452,13 +450,12 @@ static __attribute__((noinline)) int free_general_ool(struct gen_pool *pool, uns
 	return free_call(pool, addr, size, NULL, "gen_pool_free");
 }
 
-/* A cache pool's gen_pool_free: a hit, else the general path (as alloc_cached). */
+/* A cache pool's gen_pool_free: a hit (counted there), else the general path (as alloc_cached). */
 static __attribute__((noinline)) int free_cached(struct gen_pool *pool, unsigned long addr,
 						 size_t size)
 {
 	if (gp_log_on(pool) || !gp_tcache_free_hit(pool, addr, size))
 		return free_general_ool(pool, addr, size);
-	gp_stats_free(pool, 0); /* counted as alloc_cached counts */
 	return 0;
 }
 

@@ -84,25 +84,39 @@ static inline void gp_stats_account(struct gen_pool *pool, long granules)
 		gp_stats_note_slack(pool, sh, claimed);
 }
 
+/*
+ * A successful alloc entry point, counted for the calling thread, whose
+ * gp_thread_slot() is @slot (a thread cache keeps its owner's, so that a
+ * hit reads no thread-local).
+ */
+static inline void gp_stats_alloc_slot(struct gen_pool *pool, unsigned int slot)
+{
+	struct gp_shard *sh = &pool->shards[slot % GP_NSHARDS];
+
+	gp_stats_count(slot, &sh->st.allocs, &sh->st.allocs_shared);
+}
+
+/* A successful free entry point, as gp_stats_alloc_slot. */
+static inline void gp_stats_free_slot(struct gen_pool *pool, unsigned int slot)
+{
+	struct gp_shard *sh = &pool->shards[slot % GP_NSHARDS];
+
+	if (!GP_MUTANT(GP_MUT_FREE_NOT_COUNTED))
+		gp_stats_count(slot, &sh->st.frees, &sh->st.frees_shared);
+}
+
 /* @nbits granules went to a caller (a successful alloc entry point). */
 static inline void gp_stats_alloc(struct gen_pool *pool, unsigned long nbits)
 {
-	unsigned int slot = gp_thread_slot();
-	struct gp_shard *sh = &pool->shards[slot % GP_NSHARDS];
-
 	(void)nbits; /* the granules were counted when they were claimed */
-	gp_stats_count(slot, &sh->st.allocs, &sh->st.allocs_shared);
+	gp_stats_alloc_slot(pool, gp_thread_slot());
 }
 
 /* @nbits granules came back from a caller (a successful free entry point). */
 static inline void gp_stats_free(struct gen_pool *pool, unsigned long nbits)
 {
-	unsigned int slot = gp_thread_slot();
-	struct gp_shard *sh = &pool->shards[slot % GP_NSHARDS];
-
 	(void)nbits; /* ... and uncounted when they were released */
-	if (!GP_MUTANT(GP_MUT_FREE_NOT_COUNTED))
-		gp_stats_count(slot, &sh->st.frees, &sh->st.frees_shared);
+	gp_stats_free_slot(pool, gp_thread_slot());
 }
 
 static inline void gp_stats_failed(struct gen_pool *pool)

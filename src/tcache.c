@@ -38,7 +38,8 @@
  *
  * Linearisation points: a hit alloc at gp_chunk_unpark; a cached free at
  * gp_chunk_park; a refill at each gp_pool_alloc_raw; a return to the bitmap
- * at gp_chunk_release_parked; depot push/pop at ck_stack's successful CAS.
+ * at gp_chunk_release_parked (inside a read-side section: release_parked);
+ * depot push/pop at ck_stack's successful CAS.
  *
  * Hit paths (alloc and free): the thread-local memo, one relaxed load of the
  * flush generation, the magazine, and one atomic RMW, the start-mark
@@ -67,6 +68,7 @@
 #include "layers/layer.h"
 #include "mutant.h"
 #include "lifecycle.h"
+#include "rcu.h"
 #include "stats.h"
 #include "tcache.h"
 #include "tsan.h"
@@ -210,13 +212,28 @@ static inline unsigned long round_bit(const struct gen_pool *pool, const struct 
 	return (r->addr - r->chunk->start_addr) >> pool->min_alloc_order;
 }
 
+/*
+ * Return a parked range to the bitmaps, inside a read-side section. The
+ * range's last granule coming free lets gen_pool_remove_chunk close and
+ * unpublish @c, while the release still updates @c's free-run index; the
+ * removal's grace period waits for this section, so it frees @c only after.
+ * (The uncached free releases inside its own section, alloc.c.)
+ */
+static void release_parked(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned long bit,
+			   unsigned long nbits)
+{
+	gp_rcu_read_lock();
+	gp_chunk_release_parked(pool, c, bit, nbits);
+	gp_rcu_read_unlock();
+}
+
 /* Return every round of @m (class @nbits) to the bitmaps. */
 static void mag_release(struct gen_pool *pool, struct gp_mag *m, unsigned long nbits)
 {
 	for (; m && m->n; m->n--) {
 		struct gp_round *r = &m->round[m->n - 1];
 
-		gp_chunk_release_parked(pool, r->chunk, round_bit(pool, r), nbits);
+		release_parked(pool, r->chunk, round_bit(pool, r), nbits);
 	}
 }
 
@@ -394,6 +411,7 @@ static struct gp_tcache *cache_alloc(struct gen_pool *pool)
 	tc->tp = tp;
 	tc->max_granules = tp->max_granules;
 	tc->rounds = tp->rounds;
+	tc->slot = gp_thread_slot(); /* the creating thread is the owner */
 	tc->flush_seen = gp_atomic_load_relaxed(&tp->flush_gen);
 	return tc;
 }
@@ -475,6 +493,27 @@ static inline void remember_chunk(struct gp_tcache *tc, struct gen_pool_chunk *c
 	tc->last_end = c->end_addr;
 	/* relaxed: a newer value than the chunk's only costs a lookup later */
 	tc->last_removals = gp_atomic_load_relaxed(&tc->pool->life.removals);
+}
+
+/*
+ * The chunk of this thread's last cached call on @pool if it holds @addr,
+ * else NULL: lets a cached free skip the RCU section and the index search.
+ * Safe without a section: the memo is compared by its copied bounds, and
+ * returned only while the pool's removal count is the one it was taken
+ * under. A free of an address in it after a removal of any chunk has
+ * returned sees the new count (the acquire below) and looks the address
+ * up in the index instead; a legitimate free of an address in the memo's
+ * chunk holds a range of it, so that chunk cannot be removed meanwhile.
+ */
+static inline struct gen_pool_chunk *memo_chunk(struct gen_pool *pool, struct gp_tcache *tc,
+						unsigned long addr)
+{
+	if (!tc->last_chunk)
+		return NULL;
+	/* acquire: pairs with the release in remove.c's unpublish_locked */
+	if (gp_atomic_load_acquire(&pool->life.removals) != tc->last_removals)
+		return NULL;
+	return addr >= tc->last_start && addr <= tc->last_end ? tc->last_chunk : NULL;
 }
 
 /* Hit: hand out @m's last round (T1). */
@@ -595,7 +634,7 @@ static void free_miss(struct gp_tcache *tc, struct gen_pool_chunk *c, unsigned l
 	}
 	empty = depot_get_empty(tc, nbits);
 	if (!empty) { /* out of memory: never lose the range */
-		gp_chunk_release_parked(tc->pool, c, bit, nbits);
+		release_parked(tc->pool, c, bit, nbits);
 		return;
 	}
 	if (k->prev)
@@ -615,7 +654,7 @@ int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned lon
 		return -EINVAL; /* not exactly one live allocation: nothing changed */
 	tc = cache_get(pool);
 	if (unlikely(!tc || nbits > tc->max_granules)) {
-		gp_chunk_release_parked(pool, c, bit, nbits);
+		release_parked(pool, c, bit, nbits);
 		return 0;
 	}
 	remember_chunk(tc, c);
@@ -663,6 +702,7 @@ unsigned long gp_tcache_alloc_hit(struct gen_pool *pool, size_t size)
 	unsigned long nbits;
 	struct gp_tcache *tc = hit_cache(pool, size, &nbits);
 	struct gen_pool_chunk *c;
+	unsigned long addr;
 	struct gp_mag *m;
 
 	/* relaxed: as cached_request (alloc.c) */
@@ -671,14 +711,21 @@ unsigned long gp_tcache_alloc_hit(struct gen_pool *pool, size_t size)
 	m = tc->cls[nbits - 1].loaded;
 	if (!m || !m->n)
 		return 0;
-	return take(tc, m, nbits, &c);
+	addr = take(tc, m, nbits, &c);
+	gp_stats_alloc_slot(pool, tc->slot); /* a hit is counted like any allocation */
+	return addr;
 }
 
-bool gp_tcache_free_hit(struct gen_pool *pool, unsigned long addr, size_t size)
+/*
+ * flatten: gp_chunk_park is inlined here (LTO alone kept it a call), so a
+ * hit pays no call, return and argument moves; bench/icount.py measures it.
+ */
+__attribute__((flatten)) bool gp_tcache_free_hit(struct gen_pool *pool, unsigned long addr,
+						 size_t size)
 {
 	unsigned long nbits, off, bit;
 	struct gp_tcache *tc = hit_cache(pool, size, &nbits);
-	struct gen_pool_chunk *c = tc ? gp_tcache_chunk_of(pool, addr) : NULL;
+	struct gen_pool_chunk *c = tc ? memo_chunk(pool, tc, addr) : NULL;
 	struct gp_mag *m;
 
 	/* the chunk of the last cached call, while no removal has happened since */
@@ -694,29 +741,15 @@ bool gp_tcache_free_hit(struct gen_pool *pool, unsigned long addr, size_t size)
 	if (!m || m->n >= tc->rounds || gp_chunk_park(c, bit, nbits))
 		return false; /* a refused park changed nothing: the general path reports it */
 	put_addr(tc, m, c, addr, nbits);
+	gp_stats_free_slot(pool, tc->slot); /* ... and a free */
 	return true;
 }
 
-/*
- * The chunk of this thread's last cached call on @pool if it holds @addr,
- * else NULL: lets a cached free skip the RCU section and the index search.
- * Safe without a section: the memo is compared by its copied bounds, and
- * returned only while the pool's removal count is the one it was taken
- * under. A free of an address in it after a removal of any chunk has
- * returned sees the new count (the acquire below) and looks the address
- * up in the index instead; a legitimate free of an address in the memo's
- * chunk holds a range of it, so that chunk cannot be removed meanwhile.
- */
 struct gen_pool_chunk *gp_tcache_chunk_of(struct gen_pool *pool, unsigned long addr)
 {
 	struct gp_tcache *tc = cache_find(pool);
 
-	if (!tc || !tc->last_chunk)
-		return NULL;
-	/* acquire: pairs with the release in remove.c's unpublish_locked */
-	if (gp_atomic_load_acquire(&pool->life.removals) != tc->last_removals)
-		return NULL;
-	return addr >= tc->last_start && addr <= tc->last_end ? tc->last_chunk : NULL;
+	return tc ? memo_chunk(pool, tc, addr) : NULL;
 }
 
 /* ------------------------------------------------------------------------ */

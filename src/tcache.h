@@ -15,7 +15,8 @@
  *   .flush_gen                   cache_flush, relaxed RMW   every cached call (relaxed)
  *   .depot_granules              depot push/pop, relaxed    cached_bytes (relaxed)
  *   .depot[k].full/.empty        ck_stack (16-byte CAS)     ck_stack (16-byte CAS)
- *   gp_tcache.id, .pool, .tp     creation (immutable)       the owner; lookup
+ *   gp_tcache.id, .pool, .tp,    creation (immutable)       the owner; lookup
+ *    .slot
  *   .cached                      owner, relaxed store       owner; cached_bytes (relaxed)
  *   .cls[], .flush_seen          owner only                 owner only
  *   .last_chunk/_start/_end/
@@ -94,6 +95,7 @@ struct gp_tcache {
 	unsigned long last_start, last_end; /* its bounds, compared without touching it */
 	unsigned long last_removals;        /* the pool's life.removals when it was set */
 	unsigned int max_granules, rounds;
+	unsigned int slot;             /* the owner's gp_thread_slot(): hits count on its shard */
 	struct gp_tcache *thread_next; /* the owner's list */
 	struct gp_tcache *pool_next;   /* the pool's list */
 	struct gp_tcache **pool_pprev;
