@@ -14,6 +14,9 @@
  *                    caller: what a careful user without lock-free code does;
  *   genpool_sc       lock-free pool, gen_pool_scalable_fit (per-thread start);
  *   genpool_tc       GEN_POOL_THREAD_CACHE pool, default algorithm (first fit);
+ *   genpool_tc16     the same, its cache configured for 1..16 granules
+ *                    (gen_pool_cache_configure; the default is 1..8): what a
+ *                    user whose requests run to 16 granules would set;
  *   genpool_strict   GEN_POOL_STRICT pool, first fit (boundary maps);
  *   genpool_log      genpool_lf with its event log on (gen_pool_log_start) to
  *                    $GENPOOL_BENCH_LOG, by default /dev/null: what recording
@@ -139,6 +142,21 @@ static void *init_sc(const struct bench_region *r)
 static void *init_tc(const struct bench_region *r)
 {
 	return gp_init(r, GEN_POOL_THREAD_CACHE, NULL, false);
+}
+
+#define TC16_ROUNDS 16 /* ranges per magazine: the pool's default */
+
+/* A cache pool set up for requests of up to 16 granules (the default is 8). */
+static void *init_tc16(const struct bench_region *r)
+{
+	struct gp_ctx *c = gp_init(r, GEN_POOL_THREAD_CACHE, NULL, false);
+
+	if (c && gen_pool_cache_configure(c->pool, 16, TC16_ROUNDS)) {
+		gen_pool_destroy(c->pool);
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void *init_strict(const struct bench_region *r)
@@ -391,6 +409,9 @@ GENPOOL_ALLOC_EX(ba_genpool_sc, "genpool_sc", init_sc,
 		 "genpool lock-free pool, gen_pool_scalable_fit", 0, probe_sc, gp_alloc, NULL);
 GENPOOL_ALLOC_EX(ba_genpool_tc, "genpool_tc", init_tc,
 		 "genpool GEN_POOL_THREAD_CACHE pool, default algorithm (first fit)",
+		 GEN_POOL_THREAD_CACHE, probe_tc, gp_alloc, tc_thread_exit);
+GENPOOL_ALLOC_EX(ba_genpool_tc16, "genpool_tc16", init_tc16,
+		 "genpool GEN_POOL_THREAD_CACHE pool, default algorithm, cache for 1..16 granules",
 		 GEN_POOL_THREAD_CACHE, probe_tc, gp_alloc, tc_thread_exit);
 GENPOOL_ALLOC_EX(ba_genpool_log, "genpool_log", init_log,
 		 "genpool lock-free pool, first fit, event log on (to $GENPOOL_BENCH_LOG or "
