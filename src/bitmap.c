@@ -175,18 +175,20 @@ unsigned long gp_bitmap_weight(const unsigned long *map, unsigned long size)
 /*
  * Bitmap word @word of @sum went from @was to @now: sync the "full" bits if
  * its fullness changed. True when the free-run nodes above it may have to
- * change too (runs.c, U1; rule S, U3, says when they cannot): the caller
- * syncs them once its whole claim or release is done (note_runs), as one
- * sync after the last change covers every change before it.
+ * change too (runs.c, U1; rule S, U3, says when they cannot), or when the
+ * call was already @dirty: the caller syncs every node over its words once
+ * its whole claim or release is done (note_runs), as one sync after the
+ * last change covers every change before it, so a multi-word call that
+ * must sync has nothing left to save by testing rule S on later words.
  */
 static bool note_word(struct gp_summary *sum, unsigned long word, unsigned long was,
-		      unsigned long now)
+		      unsigned long now, bool dirty)
 {
 	if (!sum)
 		return false;
 	if (gp_sum_word_full(sum, word, now) != gp_sum_word_full(sum, word, was))
 		gp_sum_sync(sum, word);
-	return sum->runs.top && !gp_runs_word_skips(&sum->runs, word, was, now);
+	return dirty || (sum->runs.top && !gp_runs_word_skips(&sum->runs, word, was, now));
 }
 
 /* Sync the free-run nodes over words [first, last] of @sum, if @dirty. */
@@ -246,7 +248,7 @@ static void undo_claim(unsigned long *map, struct gp_summary *sum, unsigned long
 		/* these bits were ours alone and guarded no data: seq_cst
 		 * only for the free-run upkeep (runs.c, U1) */
 		old = gp_atomic_fetch_and_seq_cst(&map[word], ~mask);
-		dirty |= note_word(sum, word, old, old & ~mask);
+		dirty = note_word(sum, word, old, old & ~mask, dirty);
 	}
 	if (upto > start)
 		note_runs(sum, start / GP_BITS_PER_LONG, (upto - 1) / GP_BITS_PER_LONG, dirty);
@@ -269,7 +271,7 @@ static void undo_release(unsigned long *map, struct gp_summary *sum, unsigned lo
 	while (span_next(&pos, upto, &word, &mask)) {
 		/* seq_cst: for the free-run upkeep (runs.c, U1) */
 		old = gp_atomic_fetch_or_seq_cst(&map[word], mask);
-		dirty |= note_word(sum, word, old, old | mask);
+		dirty = note_word(sum, word, old, old | mask, dirty);
 	}
 	if (upto > start)
 		note_runs(sum, start / GP_BITS_PER_LONG, (upto - 1) / GP_BITS_PER_LONG, dirty);
@@ -289,7 +291,7 @@ static int claim_ll(unsigned long *map, struct gp_summary *sum, unsigned long st
 				undo_claim(map, sum, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
-		dirty |= note_word(sum, word, now & ~mask, now);
+		dirty = note_word(sum, word, now & ~mask, now, dirty);
 		GP_TESTPOINT_IF(pos < start + nr, GP_TP_CLAIM_BETWEEN_WORDS);
 	}
 	note_runs(sum, start / GP_BITS_PER_LONG, (start + nr - 1) / GP_BITS_PER_LONG, dirty);
@@ -309,7 +311,7 @@ static int release_ll(unsigned long *map, struct gp_summary *sum, unsigned long 
 			undo_release(map, sum, start, word * GP_BITS_PER_LONG);
 			return -EBUSY;
 		}
-		dirty |= note_word(sum, word, was, was & ~mask);
+		dirty = note_word(sum, word, was, was & ~mask, dirty);
 	}
 	/* the mutant: a release that leaves the free-run nodes stale */
 	note_runs(sum, start / GP_BITS_PER_LONG, (start + nr - 1) / GP_BITS_PER_LONG,
@@ -335,7 +337,7 @@ static int flip_locked(unsigned long *map, struct gp_summary *sum, unsigned long
 	while (span_next(&pos, start + nr, &word, &mask)) {
 		old = map[word];
 		map[word] = old ^ mask;
-		dirty |= note_word(sum, word, old, old ^ mask);
+		dirty = note_word(sum, word, old, old ^ mask, dirty);
 	}
 	note_runs(sum, start / GP_BITS_PER_LONG, (start + nr - 1) / GP_BITS_PER_LONG, dirty);
 	return 0;
