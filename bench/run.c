@@ -63,6 +63,7 @@ static struct wl_run *run_create(struct wl_job *job, int nthreads, long iters)
 	}
 	pthread_barrier_init(&run->barrier, NULL, (unsigned int)nthreads);
 	atomic_init(&run->departed, 0);
+	atomic_init(&run->stop_at, -1);
 	if (run->wl->setup(run, run->error, sizeof(run->error)))
 		run->failed = true;
 	return run;
@@ -102,6 +103,25 @@ harness_step_fn harness_step(const struct wl_run *run)
 }
 
 /*
+ * In a lockstep workload no thread finishes a step before every thread has
+ * begun it, so a thread that stopped alone would leave the others at the
+ * barrier: thread 0 decides for all. Past its deadline after step k it
+ * publishes k + 1 and takes that one more step; nobody can finish step
+ * k + 1 before thread 0 begins it, so everyone sees the count in time.
+ */
+static bool lockstep_keep_stepping(struct wl_run *run, struct wl_thread *t, long steps,
+				   bool past_deadline)
+{
+	long stop = atomic_load_explicit(&run->stop_at, memory_order_acquire);
+
+	if (t->id == 0 && past_deadline && stop < 0) {
+		stop = steps + 1;
+		atomic_store_explicit(&run->stop_at, stop, memory_order_release);
+	}
+	return stop < 0 || steps < stop;
+}
+
+/*
  * In a pairs workload the odd thread's steps answer the even one's (a
  * consumer pops what its producer pushed), so a deadline of its own would
  * leave one of them waiting forever for a step the other never takes: the
@@ -112,6 +132,8 @@ bool harness_keep_stepping(struct wl_run *run, struct wl_thread *t, long steps, 
 {
 	long stop;
 
+	if (run->wl->lockstep)
+		return lockstep_keep_stepping(run, t, steps, past_deadline);
 	if (!run->wl->pairs)
 		return !past_deadline;
 	if (t->id % 2 == 0) {

@@ -139,6 +139,7 @@ static void bulk_teardown(struct wl_run *run)
 
 const struct workload wl_bulk = {
 	.name = "bulk",
+	.lockstep = true,
 	.op = "one alloc or one free of 1 granule",
 	.lat = "one alloc (lat_*) or one free (free_*)",
 	.setup = bulk_setup,
@@ -150,6 +151,7 @@ const struct workload wl_bulk = {
 
 const struct workload wl_bulk_big = {
 	.name = "bulk_big",
+	.lockstep = true,
 	.op = "one alloc or one free of 1 granule (a 50 % fill and drain of a 16 GiB pool)",
 	.lat = "one alloc (lat_*) or one free (free_*)",
 	.needs = WL_NEEDS_REGION,
@@ -162,6 +164,7 @@ const struct workload wl_bulk_big = {
 
 const struct workload wl_chunks = {
 	.name = "chunks",
+	.lockstep = true,
 	.op = "one alloc or one free of 1 granule (bulk over a pool of `chunks` chunks)",
 	.lat = "one alloc (lat_*) or one free (free_*)",
 	.needs = WL_NEEDS_GENPOOL,

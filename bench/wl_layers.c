@@ -246,6 +246,7 @@ static void wake_step(struct wl_run *run, struct wl_thread *t)
 
 const struct workload wl_rs_wake = {
 	.name = "rs_wake",
+	.lockstep = true,
 	.pairs = true,
 	.op = "one hand-over: a free while the other thread sleeps in reserve_alloc(-1)",
 	.lat = "the waiter's wake-up: from before the free to the waiter's return",

@@ -42,6 +42,7 @@ struct workload {
 	const char *op;		/* what one op is, for ops/s and ns/op */
 	const char *lat;	/* what a latency sample times */
 	bool pairs;		/* threads work in pairs: even counts only */
+	bool lockstep;		/* every step waits for every thread (a barrier) */
 	bool fail_is_op;	/* a refused alloc counts as an op (ok_per_s leaves it out) */
 	unsigned int needs;
 	int (*setup)(struct wl_run *run, char *why, size_t len);
@@ -97,6 +98,9 @@ struct wl_run {
 	struct wl_thread *t;	/* [nthreads] */
 	pthread_barrier_t barrier;
 	atomic_int departed;
+	/* time-bounded lockstep runs: the steps every thread takes, -1 until
+	 * thread 0 passes its deadline (run.c, harness_keep_stepping) */
+	_Atomic long stop_at;
 	bool failed;		/* setup failed: nobody steps */
 	char error[200];
 	void *priv;
