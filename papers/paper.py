@@ -303,7 +303,8 @@ def gen_fastpath(d):
         vals = [d.med("hot_pair", a, t, "ns_per_op", gran=g) for g in grans]
         lfs = [d.med("hot_pair", LF, t, "ns_per_op", gran=g) for g in grans]
         rows.append([a] + [ns(v) for v in vals]
-                    + ["-" if a == LF else f"{div(l, v):.2f}" for l, v in zip(lfs, vals)])
+                    + ["-" if a == LF or div(l, v) is None else f"{div(l, v):.2f}"
+                       for l, v in zip(lfs, vals)])
     return table(head, rows)
 
 
