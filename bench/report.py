@@ -67,7 +67,8 @@ GRANULE = 4096
 
 
 def rank(alloc):
-    return ORDER.index(alloc) if alloc in ORDER else len(ORDER)
+    """Sort key: ORDER's place, then the name (a set's order would vary per run)."""
+    return (ORDER.index(alloc) if alloc in ORDER else len(ORDER), alloc)
 
 
 def pkey(params, drop=()):
