@@ -14,7 +14,7 @@
  * (for allocations: the run the algorithm's reference picks, and nothing
  * else). Sanitizers catch the rest. Scalable fit is the exception: it runs
  * as the thread of a fuzzed slot (gp_tls_slot), and must land in the chunk
- * first fit picks, on a run fz_scalable_ok accepts. Every snapshot checks
+ * first fit picks, on the run fz_scalable_ok predicts. Every snapshot checks
  * the summaries (exact: invariant S) and gen_pool_avail against the bitmaps.
  *
  * Pools: P holds address-only chunks at fuzzed addresses; B holds one chunk
@@ -579,7 +579,7 @@ static void op_alloc(struct fz_in *in, bool zeroing)
 	got = call_alloc(pool_of(t), &c);
 	err = errno;
 	if (algo.kind == FZ_SCALABLE && addr && got) {
-		/* first fit's chunk; within it, any run scalable fit may pick */
+		/* first fit's chunk; within it, the run from the slot's start */
 		const struct fz_chunk_snap *sc = &a.c[ci];
 		unsigned long gb = (got - sc->start) >> t->order;
 
@@ -587,9 +587,10 @@ static void op_alloc(struct fz_in *in, bool zeroing)
 			 "scalable fit of %lu granules returned 0x%lx outside first fit's chunk "
 			 "0x%lx", nr, got, sc->start);
 		fz_runlen(sc->bits, sc->nbits);
-		FZ_CHECK(fz_scalable_ok(sc->nbits, nr, bit, gb),
+		FZ_CHECK(fz_scalable_ok(sc->nbits, nr, bit, gb, gp_tls_slot - 1),
 			 "scalable fit of %lu granules in chunk 0x%lx returned bit %lu (first fit "
-			 "%lu)", nr, sc->start, gb, bit);
+			 "%lu, the slot's start %lu)", nr, sc->start, gb, bit,
+			 gp_scalable_start(sc->nbits, gp_tls_slot - 1));
 		bit = gb;
 		addr = got;
 	}

@@ -506,27 +506,24 @@ static inline unsigned long fz_fit(const unsigned long *map, unsigned long nbits
 }
 
 /*
- * Is @got a bit gen_pool_scalable_fit may return for @nr granules on @map,
- * where first fit returns @ff (not FZ_NOFIT)? api.md and papers/design.md:
- * first fit from the thread's own start, a multiple of 512 granules (one
- * 64-byte line of bitmap words), then first fit from the chunk start. So
- * @got is a free run inside the chunk and either first fit's, or the
- * lowest run at or after some multiple h of 512: then none starts in
- * [h, got), and so none in [got rounded down to 512, got). Needs fz_rl
- * (fz_fit computed it for @map).
+ * Is @got the bit gen_pool_scalable_fit returns for @nr granules on @map,
+ * where first fit returns @ff (not FZ_NOFIT), for the thread of @slot?
+ * api.md and papers/design.md: first fit from the thread's own start
+ * (gp_scalable_start: inside a word of its region), then first fit from
+ * the chunk start. So @got is the lowest run at or after the start, or
+ * first fit's when there is none. Needs fz_rl (fz_fit computed it for @map).
  */
-#define FZ_HINT_ALIGN 512UL
 static inline bool fz_scalable_ok(unsigned long nbits, unsigned long nr, unsigned long ff,
-				  unsigned long got)
+				  unsigned long got, unsigned int slot)
 {
-	if (got >= nbits || nr > nbits - got || fz_rl[got] < nr)
-		return false;
-	if (got == ff)
-		return true;
-	for (unsigned long b = got & ~(FZ_HINT_ALIGN - 1); b < got; b++)
-		if (fz_rl[b] >= nr)
-			return false;
-	return true;
+	unsigned long want = ff;
+
+	for (unsigned long b = gp_scalable_start(nbits, slot); b < nbits; b++)
+		if (fz_rl[b] >= nr) {
+			want = b;
+			break;
+		}
+	return got == want;
 }
 
 /*

@@ -14,8 +14,8 @@
  * whose start depends on the calling thread's slot: the fuzzer sets the
  * slot from the input (gp_tls_slot, as if another thread called), and
  * checks that scalable fit succeeds exactly when first fit would, in the
- * same chunk, with a free run that first fit from a 512-granule boundary
- * would return (fz_scalable_ok); the model then records what it got.
+ * same chunk, with the lowest free run at or after the slot's start
+ * (fz_scalable_ok); the model then records what it got.
  * After every operation the pool's internal state (chunk list, bitmaps,
  * boundary maps of strict pools, the summaries, exact at quiescence:
  * invariant S) must equal the model, and the public size and avail (summed
@@ -509,7 +509,7 @@ static void op_alloc(struct fz_in *in)
 	got = call_alloc(&a, &owner, &dma);
 	err = errno;
 	if (algo.kind == FZ_SCALABLE && want && got) {
-		/* first fit's chunk, any run scalable fit may pick in it */
+		/* first fit's chunk, the run from the slot's start in it */
 		const struct mchunk *c = &m.c[ci];
 		unsigned long gb = (got - c->start) >> m.order;
 
@@ -517,10 +517,11 @@ static void op_alloc(struct fz_in *in)
 			 "scalable fit of %lu granules (slot %u) returned 0x%lx, first fit's chunk is "
 			 "0x%lx/%lu granules", nr, gp_tls_slot - 1, got, c->start, c->nbits);
 		fz_runlen(c->map, c->nbits);
-		FZ_CHECK(fz_scalable_ok(c->nbits, nr, bit, gb),
+		FZ_CHECK(fz_scalable_ok(c->nbits, nr, bit, gb, gp_tls_slot - 1),
 			 "scalable fit of %lu granules (slot %u) in chunk 0x%lx returned bit %lu, "
-			 "not a free run first fit from a 512-granule boundary gives (first fit: "
-			 "%lu)", nr, gp_tls_slot - 1, c->start, gb, bit);
+			 "not the lowest free run from the slot's start %lu (first fit: %lu)", nr,
+			 gp_tls_slot - 1, c->start, gb, gp_scalable_start(c->nbits, gp_tls_slot - 1),
+			 bit);
 		bit = gb;
 		want = got;
 	}

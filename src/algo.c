@@ -130,24 +130,40 @@ unsigned long gen_pool_best_fit(unsigned long *map, unsigned long size, unsigned
 }
 
 /*
- * Where the calling thread starts in a chunk of @size granules. The chunk
+ * Where the thread of @slot starts in a chunk of @size granules. The chunk
  * is cut into regions of 1024 granules (two 64-byte lines of bitmap words,
  * so that the adjacent-line prefetcher does not pull a neighbour's line
- * either) and slot s starts at region rev6(s) / 64 of the way through: the
+ * either) and slot s takes region rev6(s) / 64 of the way through: the
  * 6-bit reversal puts any two slots that differ in their low bits far
  * apart (slots 0 and 1 at 0 and 1/2, 2 and 3 at 1/4 and 3/4, ...), as
  * sbitmap's per-CPU hints aim to (sbitmap's lesson: different CPUs,
  * different lines). Small chunks give several slots the same start.
+ *
+ * Inside its region a thread starts at granule 544: the middle of a word
+ * of the region's second line, not at the region's first granule. A
+ * thread's claims and releases land near its start, and a start on a
+ * boundary made them the first free granule of a word, of a level-1 node
+ * and often of every node above (a region start is a multiple of 1024):
+ * each claim then moved the pre bounds of the free-run index all the way
+ * up, a fold and a CAS per level, on nodes the threads share near the top
+ * (runs.c; the 2-thread hot pair fell below the 1-thread one). In the
+ * middle of a word the claimed granule mostly has busy bits on both sides
+ * in its word, and rule S clears the change. A chunk of fewer than two
+ * regions keeps start 0: every thread shares it, and scalable fit there
+ * is first fit.
  */
 #define GP_HINT_ALIGN 1024UL
 #define GP_HINT_SLOTS 64UL
-static unsigned long thread_hint(unsigned long size)
+#define GP_HINT_INSIDE (GP_HINT_ALIGN / 2 + GP_BITS_PER_LONG / 2)
+unsigned long gp_scalable_start(unsigned long size, unsigned int slot)
 {
-	unsigned long regions = size / GP_HINT_ALIGN, s = gp_thread_slot() % GP_HINT_SLOTS, r = 0;
+	unsigned long regions = size / GP_HINT_ALIGN, s = slot % GP_HINT_SLOTS, r = 0;
 
+	if (regions < 2)
+		return 0;
 	for (unsigned int i = 0; i < 6; i++)
 		r |= ((s >> i) & 1) << (5 - i);
-	return r * regions / GP_HINT_SLOTS * GP_HINT_ALIGN;
+	return r * regions / GP_HINT_SLOTS * GP_HINT_ALIGN + GP_HINT_INSIDE;
 }
 
 /*
@@ -168,7 +184,7 @@ unsigned long gen_pool_scalable_fit(unsigned long *map, unsigned long size, unsi
 	(void)pool;
 	(void)start_addr;
 	if (gp_algo_summary(map, size)) {
-		hint = thread_hint(size);
+		hint = gp_scalable_start(size, gp_thread_slot());
 		if (hint > start) {
 			bit = find_area(map, size, hint, nr, 0, 0);
 			if ((bit < size && nr <= size - bit) || GP_MUTANT(GP_MUT_SCALABLE_ONLY_HINT))

@@ -154,6 +154,9 @@ static inline unsigned int gp_thread_slot(void)
 	return __builtin_expect(s != 0, 1) ? s - 1 : gp_thread_slot_assign();
 }
 
+/* algo.c: the granule where scalable fit starts for the thread of @slot */
+unsigned long gp_scalable_start(unsigned long size, unsigned int slot) GP_HIDDEN;
+
 /* meta.c: every metadata allocation goes through here */
 void *gp_meta_zalloc(size_t size, int nid, int *placed_nid) GP_HIDDEN;
 void gp_meta_free(void *p, size_t size, int placed_nid) GP_HIDDEN;

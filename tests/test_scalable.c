@@ -5,16 +5,17 @@
  *  - at quiescence it never fails where first fit succeeds, whatever the
  *    calling thread's slot (set through gp_tls_slot, as if another thread
  *    called): random fills of several chunks, every size 1..130; it picks
- *    the chunk first fit picks and a run that was free there, and first fit
- *    from a 512-granule boundary (papers/design.md) gives that run;
- *  - on a chunk of at most 512 granules it is exactly first fit;
+ *    the chunk first fit picks and there exactly the lowest run at or
+ *    after the slot's start (gp_scalable_start), or first fit's when none
+ *    is (papers/design.md);
+ *  - on a chunk of fewer than 2048 granules it is exactly first fit;
  *  - it works as the default (gen_pool_set_algo) and named
  *    (gen_pool_alloc_algo, gen_pool_dma_alloc_algo), and from inside a
  *    custom algorithm given the chunk's live map;
  *  - on a map that is no chunk's (a custom algorithm's own bitmap) it is
  *    plain first fit, for every slot;
- *  - two (and four) threads started at once get different 512-granule
- *    regions of a large chunk on their first allocation;
+ *  - two (and four) threads alive at once get different 512-granule
+ *    lines of a large chunk on their first allocation;
  *  - a claim that loses its run to another thread does not turn into
  *    ENOMEM while the rest of the chunk is free.
  */
@@ -138,21 +139,17 @@ static bool model_first_fit(struct mpool *m, unsigned long nr, struct mchunk **c
 }
 
 /*
- * Is @got a run scalable fit may return, first fit giving @ff in the same
- * chunk: free, inside it, and either first fit's or the lowest run at or
- * after its 512-granule boundary.
+ * The run scalable fit returns for the thread of @slot, first fit giving
+ * @ff in the same chunk: the lowest run at or after the slot's start, or
+ * first fit's when none is (the search wraps).
  */
-static bool scalable_ok(const struct mchunk *c, unsigned long nr, unsigned long ff,
-			unsigned long got)
+static unsigned long model_scalable(const struct mchunk *c, unsigned long nr, unsigned long ff,
+				    unsigned int slot)
 {
-	if (!run_free(c, got, nr))
-		return false;
-	if (got == ff)
-		return true;
-	for (unsigned long b = got & ~(LINE - 1); b < got; b++)
+	for (unsigned long b = gp_scalable_start(c->nbits, slot); b < c->nbits; b++)
 		if (run_free(c, b, nr))
-			return false;
-	return true;
+			return b;
+	return ff;
 }
 
 /* Random fill by first fit: allocate and free runs of 1..@maxlen granules. */
@@ -189,8 +186,8 @@ static void random_fill(struct mpool *m, uint64_t *r, unsigned int steps, unsign
 
 /*
  * For every size 1..@maxnr and the slot @slot: scalable fit succeeds
- * exactly when first fit would, in first fit's chunk, on a run
- * scalable_ok accepts (which is first fit's own when @exact). The run is
+ * exactly when first fit would, in first fit's chunk, on the run
+ * model_scalable gives (first fit's own when @exact). The run is
  * freed again, so the pool is unchanged.
  */
 static void check_all_sizes(struct mpool *m, unsigned int slot, unsigned long maxnr, bool exact)
@@ -214,7 +211,7 @@ static void check_all_sizes(struct mpool *m, unsigned int slot, unsigned long ma
 		assert_ptr_equal(in, c);
 		assert_int_equal((addr - c->start) % G, 0);
 		got = (addr - c->start) / G;
-		if (exact ? got != ff : !scalable_ok(c, nr, ff, got))
+		if (got != (exact ? ff : model_scalable(c, nr, ff, slot)))
 			fail_msg("slot %u, %lu granules: scalable fit gave bit %lu of chunk "
 				 "0x%lx/%lu, first fit %lu", slot, nr, got, c->start, c->nbits, ff);
 		assert_int_equal(gen_pool_free(m->pool, addr, nr * G), 0);
@@ -283,10 +280,10 @@ static void finds_space_outside_own_region(void **state)
 	mp_fini(&m);
 }
 
-/* On chunks of at most 512 granules every slot starts at 0: first fit exactly. */
+/* On chunks of fewer than two 1024-granule regions every slot starts at 0: first fit exactly. */
 static void small_chunks_are_first_fit(void **state)
 {
-	static const unsigned long one[][3] = { { 1 }, { 100 }, { 511 }, { 512 } };
+	static const unsigned long one[][3] = { { 1 }, { 100 }, { 511 }, { 512 }, { 2047 } };
 	static const unsigned long several[] = { 300, 512, 64 };
 	struct mpool m;
 	uint64_t r = 5;
@@ -310,6 +307,39 @@ static void small_chunks_are_first_fit(void **state)
 	mp_fini(&m);
 }
 
+/*
+ * Every slot's start: 0 below two regions; else inside the chunk, in the
+ * middle of a word of its region's second line (neither a word's, a
+ * line's nor any summary node's edge: runs.c), one region per slot while
+ * the chunk has 64 of them, and slots 0 and 1 half a chunk apart.
+ */
+static void starts_inside_a_word(void **state)
+{
+	static const unsigned long sizes[] = { 1, 1023, 2047, 2048, 5000, 65536, 1UL << 30 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned long n = sizes[i], regions = n / 1024;
+
+		for (unsigned int slot = 0; slot < 200; slot++) {
+			unsigned long b = gp_scalable_start(n, slot);
+
+			if (regions < 2) {
+				assert_int_equal(b, 0);
+				continue;
+			}
+			assert_true(b < n);
+			assert_int_equal(b % 1024, LINE + BPL / 2);
+			assert_int_equal(b, gp_scalable_start(n, slot % 64));
+			for (unsigned int other = 0; other < slot && regions >= 64 && slot < 64; other++)
+				assert_true(gp_scalable_start(n, other) != b);
+		}
+		if (regions >= 2)
+			assert_int_equal(gp_scalable_start(n, 1) - gp_scalable_start(n, 0),
+					 regions / 2 * 1024);
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /* Entry points                                                             */
 
@@ -326,7 +356,7 @@ static void works_as_default_and_named(void **state)
 	mp_init(&m, sizes, 1);
 	gen_pool_set_algo(m.pool, gen_pool_scalable_fit, NULL);
 	assert_ptr_equal(m.pool->algo->algo, gen_pool_scalable_fit);
-	/* on an empty chunk each slot's first run starts on a 512-granule boundary */
+	/* on an empty chunk each slot's first run is at its start, inside a word */
 	be_slot(0);
 	a0 = gen_pool_alloc(m.pool, G);
 	be_slot(1);
@@ -337,11 +367,10 @@ static void works_as_default_and_named(void **state)
 	p = gen_pool_dma_alloc_algo(m.pool, 7 * G, &dma, gen_pool_scalable_fit, NULL);
 	a3 = (unsigned long)p;
 	be_slot(0);
-	assert_int_equal(a0, m.c[0].start);
-	assert_true(a1 && a2 && a3);
-	assert_int_equal((a1 - m.c[0].start) / G % LINE, 0);
-	assert_int_equal((a2 - m.c[0].start) / G % LINE, 0);
-	assert_int_equal((a3 - m.c[0].start) / G % LINE, 0);
+	assert_int_equal(a0, m.c[0].start + gp_scalable_start(sizes[0], 0) * G);
+	assert_int_equal(a1, m.c[0].start + gp_scalable_start(sizes[0], 1) * G);
+	assert_int_equal(a2, m.c[0].start + gp_scalable_start(sizes[0], 2) * G);
+	assert_int_equal(a3, m.c[0].start + gp_scalable_start(sizes[0], 3) * G);
 	/* four slots, four different lines */
 	assert_true(a1 != a0 && a2 != a0 && a3 != a0 && a1 != a2 && a1 != a3 && a2 != a3);
 	assert_int_equal(dma, (phys_addr_t)-1 + (a3 - m.c[0].start)); /* phys unknown */
@@ -359,8 +388,8 @@ static void works_as_default_and_named(void **state)
 	gen_pool_set_algo(m.pool, NULL, NULL);
 	assert_ptr_equal(m.pool->algo->algo, gen_pool_first_fit);
 	be_slot(5);
-	assert_int_equal(gen_pool_alloc(m.pool, G), m.c[0].start + G);
-	mark(&m.c[0], 1, 1, true);
+	assert_int_equal(gen_pool_alloc(m.pool, G), m.c[0].start);
+	mark(&m.c[0], 0, 1, true);
 	be_slot(0);
 	mp_fini(&m);
 }
@@ -468,8 +497,10 @@ static void *first_alloc(void *arg)
 	struct starter *s = arg;
 
 	pthread_barrier_wait(s->go);
-	/* this thread's first call: it gets a fresh slot */
+	/* this thread's first call: it gets a slot no live thread holds */
 	s->addr = gen_pool_alloc_algo(s->pool, G, gen_pool_scalable_fit, NULL);
+	/* alive until all have allocated: an exited thread's slot comes back */
+	pthread_barrier_wait(s->go);
 	return NULL;
 }
 
@@ -584,7 +615,7 @@ static void lost_race(genpool_algo_t inner)
 	assert_int_equal(gen_pool_free(race.pool, base, 512 * G), 0);
 	assert_int_equal(gen_pool_free(race.pool, base + hole * G, G), 0);
 
-	be_slot(1); /* starts at 512: finds 2000, as the peer (slot 3, from 1536) does */
+	be_slot(1); /* starts at 1568: finds 2000, as the peer (slot 3, from 1568 too) does */
 	got = gen_pool_alloc_algo(race.pool, G, losing_algo, NULL);
 	be_slot(0);
 	if (inner == gen_pool_scalable_fit)
@@ -621,6 +652,7 @@ int main(void)
 		cmocka_unit_test(never_fails_where_first_fit_succeeds),
 		cmocka_unit_test(finds_space_outside_own_region),
 		cmocka_unit_test(small_chunks_are_first_fit),
+		cmocka_unit_test(starts_inside_a_word),
 		cmocka_unit_test(works_as_default_and_named),
 		cmocka_unit_test(custom_algorithms_calling_it),
 		cmocka_unit_test(foreign_bitmap_is_first_fit),
