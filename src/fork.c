@@ -113,9 +113,11 @@ static void fork_release(bool child)
 {
 	struct gen_pool *p;
 
-	if (child)
+	if (child) {
 		for (p = pools; p; p = p->life.all_next)
 			gp_tcache_fork_child(p);
+		gp_thread_slots_fork_child();
+	}
 	gp_tcache_fork_unlock();
 	for (p = pools; p; p = p->life.all_next)
 		gp_pool_unlock(p);

@@ -143,10 +143,15 @@ struct gen_pool {
 	struct gp_shard shards[GP_NSHARDS];
 };
 
-/* thread.c: a small number per thread, for shards and scalable fit's hint */
+/*
+ * thread.c: a small number per thread, for shards and scalable fit's hint.
+ * Slots below GP_THREAD_SLOTS_REUSED are held by one live thread at a time
+ * and given back at its exit; the threads alive at once hold the lowest.
+ */
+#define GP_THREAD_SLOTS_REUSED 256U
 extern __thread unsigned int gp_tls_slot GP_HIDDEN __attribute__((tls_model("initial-exec")));
 unsigned int gp_thread_slot_assign(void) GP_HIDDEN;
-/* The calling thread's slot: assigned once, round-robin over the process. */
+/* The calling thread's slot: assigned at its first call, kept until its exit. */
 static inline unsigned int gp_thread_slot(void)
 {
 	unsigned int s = gp_tls_slot;
@@ -276,6 +281,7 @@ int gp_tcache_free(struct gen_pool *pool, struct gen_pool_chunk *c, unsigned lon
 void gp_tcache_flush(struct gen_pool *pool) GP_HIDDEN;     /* own cache and the depot */
 void gp_tcache_drain_all(struct gen_pool *pool) GP_HIDDEN; /* every cache; pool idle */
 size_t gp_tcache_cached_bytes(struct gen_pool *pool) GP_HIDDEN;
+bool gp_tcache_thread_has_caches(void) GP_HIDDEN; /* the calling thread owns a cache */
 /* The chunk of this thread's last cached call if it holds @addr, else NULL. */
 struct gen_pool_chunk *gp_tcache_chunk_of(struct gen_pool *pool, unsigned long addr) GP_HIDDEN;
 /* The hit paths of gen_pool_alloc/gen_pool_free (tcache.c): 0 / false: not a hit */

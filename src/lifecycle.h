@@ -83,5 +83,7 @@ void gp_tcache_fork_lock(void) __attribute__((visibility("hidden")));
 void gp_tcache_fork_unlock(void) __attribute__((visibility("hidden")));
 /* In the child: the caches of threads that did not survive go back. */
 void gp_tcache_fork_child(struct gen_pool *pool) __attribute__((visibility("hidden")));
+/* The child after fork: only the forking thread's slot stays held (thread.c). */
+void gp_thread_slots_fork_child(void) __attribute__((visibility("hidden")));
 
 #endif /* GP_LIFECYCLE_H */

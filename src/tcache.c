@@ -355,6 +355,11 @@ static void cache_retire_locked(struct gp_tcache *tc)
 	cache_unlink_locked(tc);
 }
 
+bool gp_tcache_thread_has_caches(void)
+{
+	return tl_caches != NULL; /* this thread's own list */
+}
+
 /* Thread exit: give back what the thread's caches hold, then free them. */
 static void thread_exit(void *unused)
 {
