@@ -459,9 +459,14 @@ static __attribute__((noinline)) int free_cached(struct gen_pool *pool, unsigned
 	return 0;
 }
 
+/*
+ * Both paths are tail calls: with the general path inlined here, the
+ * compiler saved its registers before the cache test too, which cost a
+ * cache hit about 17 instructions (bench/icount.py).
+ */
 int gen_pool_free(struct gen_pool *pool, unsigned long addr, size_t size)
 {
 	if (pool && pool->tcache)
 		return free_cached(pool, addr, size);
-	return free_call(pool, addr, size, NULL, __func__);
+	return free_general_ool(pool, addr, size);
 }
