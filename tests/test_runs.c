@@ -436,6 +436,88 @@ static void test_rule_s(void **state)
 	assert_true(skipped > 1000); /* the rule clears real changes, not only no-ops */
 }
 
+/* Longest run of ones, bit by bit: the reference for rule S's self. */
+static unsigned long ref_longest(unsigned long x)
+{
+	unsigned long best = 0, cur = 0;
+
+	for (unsigned int i = 0; i < BPL; i++) {
+		cur = x >> i & 1 ? cur + 1 : 0;
+		best = cur > best ? cur : best;
+	}
+	return best;
+}
+
+/*
+ * Rule S's decision for a word, from its definition (runs.c, U3): the
+ * signature (zero, last busy bit, first busy bit but in word 0) must stay,
+ * and the longest free run strictly between the busy bits (word 0: below
+ * the last) must stay, or be below the node's max m before and at most m
+ * after. Bounds below 64 are their own codes; a word's self is below 64.
+ */
+static bool ref_word_skips(unsigned long w, unsigned long was, unsigned long now,
+			   unsigned long m)
+{
+	unsigned long la, lb, sa, sb;
+
+	if (!was || !now)
+		return was == now;
+	if (63 - __builtin_clzl(was) != 63 - __builtin_clzl(now) ||
+	    (w && __builtin_ctzl(was) != __builtin_ctzl(now)))
+		return false;
+	sa = ~was & ((1UL << (63 - __builtin_clzl(was))) - 1);
+	sb = ~now & ((1UL << (63 - __builtin_clzl(now))) - 1);
+	if (w) {
+		sa &= ~((2UL << __builtin_ctzl(was)) - 1);
+		sb &= ~((2UL << __builtin_ctzl(now)) - 1);
+	}
+	la = ref_longest(sa);
+	lb = ref_longest(sb);
+	return la == lb || m >= 64 || (la < m && lb <= m);
+}
+
+/*
+ * Rule S decides exactly as its definition, no more (unsound: test_rule_s)
+ * and no less (a lost skip costs a fold): gp_runs_word_skips's shortcuts
+ * (has_run before counting runs) against runs counted bit by bit, on
+ * random words and nodes whose max is often the changed word's own
+ * longest run.
+ */
+static void test_rule_s_exact(void **state)
+{
+	const unsigned long nbits = 4 * 512;
+	unsigned long w, was, now, at, len, mask, m, skips = 0;
+	uint64_t seed = 29;
+	struct rbuf b;
+	bool got, want;
+
+	(void)state;
+	for (unsigned int t = 0; t < 40000; t++) {
+		rbuf_init(&b, nbits);
+		for (w = 0; w < GP_BITS_TO_LONGS(nbits); w++)
+			b.bits[w] = runs_word(&seed);
+		gp_sum_init(&b.s, b.bits, b.extra, nbits);
+		gp_sum_attach_runs(&b.s, b.extra + gp_sum_extra_words(nbits));
+		w = rng_below(&seed, GP_BITS_TO_LONGS(nbits));
+		was = b.bits[w];
+		at = rng_below(&seed, BPL);
+		len = 1 + rng_below(&seed, t % 2 ? 2 : BPL - at); /* often one or two granules */
+		len = len < BPL - at ? len : BPL - at;
+		mask = (len >= BPL ? ~0UL : ((1UL << len) - 1)) << at;
+		now = rng_below(&seed, 2) ? was | mask : was & ~mask;
+		b.bits[w] = now;
+		m = gp_runs_node(&b.s.runs, 1, w / GP_RUN_L1_WORDS).max;
+		got = gp_runs_word_skips(&b.s.runs, w, was, now);
+		want = ref_word_skips(w, was, now, m);
+		if (got != want)
+			fail_msg("word %lu: %#lx -> %#lx, node max %lu: rule S says %d, its "
+				 "definition %d", w, was, now, m, got, want);
+		skips += got && was != now;
+		rbuf_fini(&b);
+	}
+	assert_true(skips > 1000);
+}
+
 static void test_metadata_budget(void **state)
 {
 	(void)state;
@@ -529,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_boundaries),   cmocka_unit_test(test_random),
 		cmocka_unit_test(test_rounding),     cmocka_unit_test(test_big_chunk),
 		cmocka_unit_test(test_stale_found),     cmocka_unit_test(test_rule_s),
+		cmocka_unit_test(test_rule_s_exact),
 		cmocka_unit_test(test_busy_from_nearly_free),
 		cmocka_unit_test(test_metadata_budget), cmocka_unit_test(test_pool_algorithms),
 	};
