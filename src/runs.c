@@ -41,7 +41,8 @@
  * Levels compose: each node CAS is itself a child change covered by U1 one
  * level up.
  *  U3  Rule S: a thread that changed child c of N from `was` to `now` (one
- *      seq_cst RMW; a node changed by one CAS of its sync) may skip sync(N)
+ *      seq_cst RMW; a node, or a chunk's slot, changed by one CAS of its
+ *      sync) may skip sync(N)
  *      if, with N loaded (seq_cst) after the change as n, F(C[c:=now]) = n
  *      for EVERY children vector C with C[c] = was and F(C) = n: a test of
  *      was, now and n alone (child_skips), never of the other children,
@@ -82,6 +83,7 @@
 #define NONE (~0UL)
 #define FIELD_BITS 10
 #define FIELD_MASK ((1U << FIELD_BITS) - 1)
+_Static_assert(GP_RUN_MAX_SHIFT == 2 * FIELD_BITS, "the max code is the node's top field");
 
 static inline unsigned long span_of(unsigned int k)
 {
@@ -508,22 +510,41 @@ static unsigned int sync_node(struct gp_runs *r, unsigned int k, unsigned long i
 /*
  * U2 for a node whose children are @n 32-bit nodes at @kids, with F
  * @want (the slot: a copy of its one child; the group: the max of its
- * children's max). The same loop as sync_node, without the fold.
+ * children's max). The same loop as sync_node, without the fold: how many
+ * times this call changed the node, the last from *@was to *@now.
  */
-static bool sync_flat(uint32_t *node, const uint32_t *kids, unsigned long n,
-		      uint32_t (*want)(const uint32_t *kids, unsigned long n))
+static unsigned int sync_flat(uint32_t *node, const uint32_t *kids, unsigned long n,
+			      uint32_t (*want)(const uint32_t *kids, unsigned long n),
+			      uint32_t *was, uint32_t *now)
 {
-	bool changed = false;
+	unsigned int changes = 0;
 	uint32_t v, u;
 
 	for (;;) {
 		v = want(kids, n);
 		u = gp_atomic_load_seq_cst(node);
 		if (u == v)
-			return changed;
-		if (gp_atomic_cas_seq_cst(node, &u, v))
-			changed = true;
+			return changes;
+		if (gp_atomic_cas_seq_cst(node, &u, v)) {
+			changes++;
+			*was = u;
+			*now = v;
+		}
 	}
+}
+
+/*
+ * Rule S for a group node (U3), after a slot changed once from @was to
+ * @now: F of a group is the max of its slots' max codes, so a slot is a
+ * child with an empty signature whose self is its max code. The group
+ * stays right for every value of the other slots when the code stayed,
+ * or was below the group's and is at most it now. During a fill of many
+ * chunks every claim moves its chunk's slot, while the group's max is an
+ * untouched chunk's: this saves a max over 64 slots per claim.
+ */
+static bool group_skips(const uint32_t *group, uint32_t was, uint32_t now)
+{
+	return self_rule(was >> GP_RUN_MAX_SHIFT, now >> GP_RUN_MAX_SHIFT, max_code(group));
 }
 
 static uint32_t copy_of(const uint32_t *kids, unsigned long n)
@@ -558,6 +579,12 @@ unsigned long gp_runs_max_of(uint32_t node)
 	return decode(node).max;
 }
 
+uint32_t gp_runs_max_code_for(unsigned long nbits)
+{
+	/* code_of rounds up: the least code whose value is >= nbits */
+	return code_of(nbits);
+}
+
 void gp_runs_sync(struct gp_runs *r, unsigned long w)
 {
 	unsigned long i = w / GP_RUN_L1_WORDS;
@@ -580,18 +607,23 @@ void gp_runs_sync(struct gp_runs *r, unsigned long w)
 	 * the chunk's bits found it through an acquire of that publication.
 	 */
 	slot = r->slot;
-	if (slot && sync_flat(slot, r->lvl[r->top], 1, copy_of))
-		sync_flat(r->group, r->group_slots, GP_RUN_GROUP, max_of);
+	if (!slot)
+		return;
+	n = sync_flat(slot, r->lvl[r->top], 1, copy_of, &was, &now);
+	if (n && !(n == 1 && group_skips(r->group, was, now)))
+		sync_flat(r->group, r->group_slots, GP_RUN_GROUP, max_of, &was, &now);
 }
 
 void gp_runs_attach_slot(struct gp_runs *r, uint32_t *slot, uint32_t *group,
 			 const uint32_t *group_slots)
 {
+	uint32_t was, now;
+
 	r->slot = slot; /* before publication: see gp_runs_sync */
 	r->group = group;
 	r->group_slots = group_slots;
-	if (sync_flat(slot, r->lvl[r->top], 1, copy_of))
-		sync_flat(group, group_slots, GP_RUN_GROUP, max_of);
+	if (sync_flat(slot, r->lvl[r->top], 1, copy_of, &was, &now))
+		sync_flat(group, group_slots, GP_RUN_GROUP, max_of, &was, &now);
 }
 
 void gp_runs_init(struct gp_runs *r, const unsigned long *bitmap, unsigned long *extra,

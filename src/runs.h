@@ -122,6 +122,13 @@ unsigned long gp_runs_longest(const struct gp_runs *r);
 unsigned long gp_runs_longest_exact(const struct gp_runs *r);
 /* The max bound of an encoded node (a slot or group node, read by the walk). */
 unsigned long gp_runs_max_of(uint32_t node);
+/*
+ * The least max code whose bound is at least @nbits: a node may hold a
+ * run of @nbits exactly when its max code (node >> GP_RUN_MAX_SHIFT) is at
+ * least this (codes are monotone), so a walk compares codes, not bounds.
+ */
+uint32_t gp_runs_max_code_for(unsigned long nbits);
+#define GP_RUN_MAX_SHIFT 20
 /* Slots under one group node (slots.h). */
 #define GP_RUN_GROUP 64UL
 /* F of a slot and of a group node, for quiescent checks. */

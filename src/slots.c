@@ -84,11 +84,15 @@ void gp_slots_unpublish_locked(struct gen_pool *pool, struct gen_pool_chunk *chu
 	gp_atomic_store_release(&g->chunk[chunk->slot % GP_SLOTS_PER_GROUP], NULL);
 }
 
-/* May a node with this max bound hold a run of @nbits? */
-static bool room(uint32_t node, unsigned long nbits)
+/*
+ * May a node hold a run of the request, whose least max code is @want
+ * (gp_runs_max_code_for)? A compare of codes, no decoding: a walk past
+ * many full chunks reads up to 64 slots of a group for each request.
+ */
+static inline bool room(uint32_t node, uint32_t want)
 {
 	/* relaxed load by the caller: a hint (runs.h) */
-	return gp_runs_max_of(node) >= nbits;
+	return node >> GP_RUN_MAX_SHIFT >= want;
 }
 
 struct gen_pool_chunk *gp_slots_next_rcu(struct gen_pool *pool, unsigned long nbits,
@@ -97,6 +101,7 @@ struct gen_pool_chunk *gp_slots_next_rcu(struct gen_pool *pool, unsigned long nb
 	/* acquire: pair with the releases in gp_slots_reserve_locked / _publish_locked */
 	struct gp_slot_dir *dir = gp_atomic_load_acquire(&pool->slot_dir);
 	unsigned long s = gp_atomic_load_acquire(&pool->nslots);
+	uint32_t want = gp_runs_max_code_for(nbits);
 	struct gp_slot_group *g;
 	struct gen_pool_chunk *c;
 
@@ -105,11 +110,11 @@ struct gen_pool_chunk *gp_slots_next_rcu(struct gen_pool *pool, unsigned long nb
 	while (s > 0) {
 		s--;
 		g = dir->group[s / GP_SLOTS_PER_GROUP];
-		if (!room(gp_atomic_load_relaxed(&g->max), nbits)) {
+		if (!room(gp_atomic_load_relaxed(&g->max), want)) {
 			s -= s % GP_SLOTS_PER_GROUP; /* the rest of this group */
 			continue;
 		}
-		if (!room(gp_atomic_load_relaxed(&g->slot[s % GP_SLOTS_PER_GROUP]), nbits))
+		if (!room(gp_atomic_load_relaxed(&g->slot[s % GP_SLOTS_PER_GROUP]), want))
 			continue;
 		/* acquire: pairs with the release in gp_slots_publish_locked */
 		c = gp_atomic_load_acquire(&g->chunk[s % GP_SLOTS_PER_GROUP]);
