@@ -400,6 +400,16 @@ static unsigned long runs_word(uint64_t *seed)
  * the chunk's padded last word are among the cases, as are words at a
  * node's edges, which must never be skipped when an edge moves.
  */
+/* @b over @nbits granules of random words (runs_word), summaries computed. */
+static void random_words(struct rbuf *b, unsigned long nbits, uint64_t *seed)
+{
+	rbuf_init(b, nbits);
+	for (unsigned long w = 0; w < GP_BITS_TO_LONGS(nbits); w++)
+		b->bits[w] = runs_word(seed);
+	gp_sum_init(&b->s, b->bits, b->extra, nbits);
+	gp_sum_attach_runs(&b->s, b->extra + gp_sum_extra_words(nbits));
+}
+
 static void test_rule_s(void **state)
 {
 	const unsigned long nbits = 3 * 512 - 37; /* the last node ends inside a word */
@@ -409,11 +419,7 @@ static void test_rule_s(void **state)
 
 	(void)state;
 	for (unsigned int t = 0; t < 40000; t++) {
-		rbuf_init(&b, nbits);
-		for (w = 0; w < GP_BITS_TO_LONGS(nbits); w++)
-			b.bits[w] = runs_word(&seed);
-		gp_sum_init(&b.s, b.bits, b.extra, nbits);
-		gp_sum_attach_runs(&b.s, b.extra + gp_sum_extra_words(nbits));
+		random_words(&b, nbits, &seed);
 		w = t % 4 ? rng_below(&seed, GP_BITS_TO_LONGS(nbits)) : (t / 4 % 3) * 8;
 		was = b.bits[w];
 		at = rng_below(&seed, BPL);
@@ -493,11 +499,7 @@ static void test_rule_s_exact(void **state)
 
 	(void)state;
 	for (unsigned int t = 0; t < 40000; t++) {
-		rbuf_init(&b, nbits);
-		for (w = 0; w < GP_BITS_TO_LONGS(nbits); w++)
-			b.bits[w] = runs_word(&seed);
-		gp_sum_init(&b.s, b.bits, b.extra, nbits);
-		gp_sum_attach_runs(&b.s, b.extra + gp_sum_extra_words(nbits));
+		random_words(&b, nbits, &seed);
 		w = rng_below(&seed, GP_BITS_TO_LONGS(nbits));
 		was = b.bits[w];
 		at = rng_below(&seed, BPL);
