@@ -50,6 +50,7 @@
 #define GP_MUT_FREE_NOT_COUNTED 40 /* a successful free is not counted in frees */
 #define GP_MUT_HW_NO_RAISE 41      /* a shard past its high-water ceiling is never raised */
 #define GP_MUT_LARGEST_FREE_WORD 42 /* largest_free sees no run that crosses a word */
+#define GP_MUT_SLOTS_NO_TRIM 23    /* a removed newest chunk's slot is never reused */
 #define GP_MUT_LOG_NO_EXIT_FLUSH 43 /* a thread's log buffer is dropped at its exit */
 #define GP_MUT_SLOT_NOT_RETIRED 44 /* an exiting thread keeps using the slot it gave back */
 

@@ -177,6 +177,11 @@ void gp_pool_reclaim(struct gen_pool *pool)
 		free_retired(list);
 		free_gone(gone);
 	}
+	if (gone) { /* their slots at the top can take the next chunks */
+		gp_pool_lock(pool);
+		gp_slots_trim_locked(pool, pool->gone);
+		gp_pool_unlock(pool);
+	}
 }
 
 /* Free everything of an idle pool that gp_pool_busy() found empty. */

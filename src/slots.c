@@ -23,6 +23,7 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "mutant.h"
 #include "slots.h"
 
 _Static_assert(GP_SLOTS_PER_GROUP == GP_RUN_GROUP, "runs.c folds groups of this size");
@@ -82,6 +83,40 @@ void gp_slots_unpublish_locked(struct gen_pool *pool, struct gen_pool_chunk *chu
 	 * freed only after the grace period (remove.c). The slot is not reused.
 	 */
 	gp_atomic_store_release(&g->chunk[chunk->slot % GP_SLOTS_PER_GROUP], NULL);
+}
+
+static bool waiting(const struct gen_pool_chunk *gone, unsigned long s)
+{
+	for (; gone; gone = gone->gone_next)
+		if (gone->slot == s)
+			return true;
+	return false;
+}
+
+/*
+ * A pool that removes its newest chunk and adds another, again and again
+ * (a source's import and shrink, a remover's churn), would otherwise take
+ * a new slot each time and its walk would pass ever more empty groups.
+ * Only slots above every live one go: their chunks were the newest, so a
+ * chunk added now takes their place in the order as well. A walker that
+ * read the old count finds each such slot empty or holding the new chunk,
+ * published as any (release, acquire). The chunk that held the slot is
+ * freed: no upkeep writes its slot node any more (its last, at the close,
+ * left it 0 and its group right).
+ */
+void gp_slots_trim_locked(struct gen_pool *pool, const struct gen_pool_chunk *gone)
+{
+	unsigned long s = pool->nslots;
+	struct gp_slot_group *g;
+
+	while (s > 0 && !GP_MUTANT(GP_MUT_SLOTS_NO_TRIM)) {
+		g = pool->slot_dir->group[(s - 1) / GP_SLOTS_PER_GROUP];
+		if (g->chunk[(s - 1) % GP_SLOTS_PER_GROUP] || waiting(gone, s - 1))
+			break;
+		s--;
+	}
+	/* release: pairs with the acquire of nslots in gp_slots_next_rcu */
+	gp_atomic_store_release(&pool->nslots, s);
 }
 
 /*

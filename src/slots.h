@@ -13,7 +13,9 @@
  *
  * Slots are numbered in add order under the pool lock and never move: a
  * group, once allocated, lives until gen_pool_destroy. The directory of
- * groups is RCU-published and replaced, copy on write, when it grows.
+ * groups is RCU-published and replaced, copy on write, when it grows. A
+ * removed chunk's slot is reused only from the top (gp_slots_trim_locked):
+ * a slot below a live one keeps its place, so the order stays add order.
  */
 #ifndef GP_SLOTS_H
 #define GP_SLOTS_H
@@ -36,8 +38,14 @@ struct gp_slot_group {
 int gp_slots_reserve_locked(struct gen_pool *pool);
 /* Give @chunk the next slot and publish it there (after reserve, the lock held). */
 void gp_slots_publish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk);
-/* Take @chunk's slot out of the walk (the lock held); the slot is not reused. */
+/* Take @chunk's slot out of the walk (the lock held); the slot stays taken. */
 void gp_slots_unpublish_locked(struct gen_pool *pool, struct gen_pool_chunk *chunk);
+/*
+ * The lock held, after a grace period: give back the empty slots at the
+ * top whose chunks are freed (none of them on @gone, the chunks still
+ * waiting for theirs), so that the next chunk added takes the lowest.
+ */
+void gp_slots_trim_locked(struct gen_pool *pool, const struct gen_pool_chunk *gone);
 /*
  * The walk, newest first: the next chunk below slot *pos (start with *pos
  * = ~0UL) whose bound allows a run of @nbits, or NULL. Inside a read

@@ -11,7 +11,11 @@
  *    with room is skipped;
  *  - after every call every slot and group node equals its F
  *    (gp_slots_find_stale): also while a fill moves one chunk's slot on
- *    every claim and the group node is left to rule S (runs.c, group_skips).
+ *    every claim and the group node is left to rule S (runs.c, group_skips);
+ *  - a removed chunk's slot is reused when no live chunk is above it: a pool
+ *    that removes its newest chunk and adds one, a thousand times, keeps
+ *    its slot count, while a slot below a live one stays, so first fit
+ *    still meets the chunks newest first (mutant slots_no_trim).
  * Small enough for memcheck and TSan: 8000 claims, then 12000 random calls.
  */
 #include <setjmp.h>
@@ -169,12 +173,61 @@ static void walk_is_first_fit_and_slots_stay_exact(void **state)
 	free(held);
 }
 
+/* Add the chunk of @n granules at @addr; the pool's slot count after. */
+static unsigned long add_at(struct gen_pool *pool, unsigned long addr, unsigned long n)
+{
+	assert_int_equal(gen_pool_add(pool, addr, n * G, -1), 0);
+	return pool->nslots;
+}
+
+static void removed_newest_slot_is_reused(void **state)
+{
+	struct gen_pool *pool = gen_pool_create(ORDER, -1);
+	const unsigned long a = BASE, b = BASE + (1UL << 30), c = BASE + (2UL << 30);
+	unsigned long held;
+
+	(void)state;
+	assert_non_null(pool);
+	assert_int_equal(add_at(pool, a, 100), 1);
+	assert_int_equal(add_at(pool, b, 200), 2);
+	/* the newest goes and comes back: always the same slot */
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(gen_pool_remove_chunk(pool, b), 0);
+		assert_int_equal(pool->nslots, 1);
+		assert_int_equal(add_at(pool, b, 200), 2);
+	}
+	expect_fresh(pool, "newest removed and added", 1000);
+	/* a slot below a live one stays: c above a keeps its place over b's */
+	assert_int_equal(add_at(pool, c, 300), 3);
+	assert_int_equal(gen_pool_remove_chunk(pool, b), 0);
+	assert_int_equal(pool->nslots, 3);
+	/* first fit: newest first, so c's first granule, then a's */
+	held = gen_pool_alloc(pool, 250 * G);
+	assert_int_equal(held, c);
+	assert_int_equal(gen_pool_alloc(pool, 60 * G), a);
+	expect_fresh(pool, "a slot below a live one", 0);
+	/* c goes too: both slots above a come back */
+	assert_int_equal(gen_pool_free(pool, held, 250 * G), 0);
+	assert_int_equal(gen_pool_remove_chunk(pool, c), 0);
+	assert_int_equal(pool->nslots, 1);
+	assert_int_equal(add_at(pool, b, 200), 2);
+	assert_int_equal(gen_pool_alloc(pool, 10 * G), b); /* the newest again */
+	expect_fresh(pool, "after both came back", 0);
+	assert_int_equal(gen_pool_free(pool, b, 10 * G), 0);
+	assert_int_equal(gen_pool_free(pool, a, 60 * G), 0);
+	assert_int_equal(gen_pool_avail(pool), gen_pool_size(pool));
+	assert_int_equal(gen_pool_destroy(pool), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(max_code_for_is_least),
 		cmocka_unit_test(walk_is_first_fit_and_slots_stay_exact),
+		cmocka_unit_test(removed_newest_slot_is_reused),
 	};
 
+	if (getenv("TEST_SLOTS_ONLY"))
+		cmocka_set_test_filter(getenv("TEST_SLOTS_ONLY"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
