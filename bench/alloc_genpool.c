@@ -15,6 +15,8 @@
  *   genpool_sc       lock-free pool, gen_pool_scalable_fit (per-thread start);
  *   genpool_tc       GEN_POOL_THREAD_CACHE pool, default algorithm (first fit);
  *   genpool_tc16     the same, its cache configured for 1..16 granules
+ *   genpool_tcsc     a cache pool (1..8 granules) with scalable fit as its
+ *                    default: the uncached sizes spread over the chunk
  *                    (gen_pool_cache_configure; the default is 1..8): what a
  *                    user whose requests run to 16 granules would set;
  *   genpool_strict   GEN_POOL_STRICT pool, first fit (boundary maps);
@@ -157,6 +159,12 @@ static void *init_tc16(const struct bench_region *r)
 		return NULL;
 	}
 	return c;
+}
+
+/* A cache pool whose uncached requests take scalable fit (the default stays first fit). */
+static void *init_tcsc(const struct bench_region *r)
+{
+	return gp_init(r, GEN_POOL_THREAD_CACHE, gen_pool_scalable_fit, false);
 }
 
 static void *init_strict(const struct bench_region *r)
@@ -412,6 +420,9 @@ GENPOOL_ALLOC_EX(ba_genpool_tc, "genpool_tc", init_tc,
 		 GEN_POOL_THREAD_CACHE, probe_tc, gp_alloc, tc_thread_exit);
 GENPOOL_ALLOC_EX(ba_genpool_tc16, "genpool_tc16", init_tc16,
 		 "genpool GEN_POOL_THREAD_CACHE pool, default algorithm, cache for 1..16 granules",
+		 GEN_POOL_THREAD_CACHE, probe_tc, gp_alloc, tc_thread_exit);
+GENPOOL_ALLOC_EX(ba_genpool_tcsc, "genpool_tcsc", init_tcsc,
+		 "genpool GEN_POOL_THREAD_CACHE pool, scalable fit as its default (gen_pool_set_algo)",
 		 GEN_POOL_THREAD_CACHE, probe_tc, gp_alloc, tc_thread_exit);
 GENPOOL_ALLOC_EX(ba_genpool_log, "genpool_log", init_log,
 		 "genpool lock-free pool, first fit, event log on (to $GENPOOL_BENCH_LOG or "

@@ -75,7 +75,8 @@ bool bench_alloc_usable(const struct bench_alloc *a, const char **why);
 /* The allocators, one file each. */
 extern const struct bench_alloc ba_genpool_lf, ba_genpool_lf_bf, ba_genpool_spin,
 	ba_genpool_spin_bf, ba_genpool_mutex, ba_genpool_sc, ba_genpool_tc, ba_genpool_strict,
-	ba_genpool_kfit, ba_genpool_ticket, ba_genpool_mcs, ba_genpool_tc16;
+	ba_genpool_kfit, ba_genpool_ticket, ba_genpool_mcs, ba_genpool_tc16,
+	ba_genpool_tcsc;
 extern const struct bench_alloc ba_genpool_log; /* obs: the event log's cost */
 extern const struct bench_alloc ba_memkind;
 extern const struct bench_alloc ba_glibc;

@@ -445,7 +445,7 @@ static void set_freerun(void)
 {
 	static const size_t pools[] = { 64 * MiB, 1 * GiB, 16 * GiB };
 	static const char *const churn[] = { "genpool_lf", "genpool_sc", "genpool_tc",
-					     "genpool_tc16", "memkind", "jemalloc" };
+					     "genpool_tc16", "genpool_tcsc", "memkind", "jemalloc" };
 	static const struct threads th_rand16 = { 3, { 1, 2, 16 } };
 	const char *a;
 	size_t s;

@@ -32,6 +32,7 @@ const struct bench_alloc *const bench_allocs[] = {
 	&ba_genpool_oc,	   &ba_genpool_rs, /* the layers: object caches, reserves */
 	&ba_genpool_ticket, &ba_genpool_mcs, /* Concurrency Kit's locks (issue 15) */
 	&ba_genpool_tc16, /* a cache pool configured for 1..16 granules (issue 15's churn) */
+	&ba_genpool_tcsc, /* a cache pool whose default algorithm is scalable fit */
 };
 const size_t bench_nr_allocs = sizeof(bench_allocs) / sizeof(bench_allocs[0]);
 

@@ -423,6 +423,7 @@ def targets_ck(rows, icount):
     je = _get(idx, "random", "jemalloc", 2, "ops_per_s", max_gran=16)
     tc = _get(idx, "random", "genpool_tc", 2, "ops_per_s", max_gran=16)
     tc16 = _get(idx, "random", "genpool_tc16", 2, "ops_per_s", max_gran=16)
+    tcsc = _get(idx, "random", "genpool_tcsc", 2, "ops_per_s", max_gran=16)
     out.append(_target("churn-tc", "random 1-16 granule churn, 2 threads: genpool_tc ops/s "
                        "(default cache classes 1..8; 9..16 granules uncached) / jemalloc ops/s",
                        _div(tc, je), 0.5, ">=", "random ops_per_s medians, max_gran 16, 2 threads"))
@@ -430,6 +431,10 @@ def targets_ck(rows, icount):
                        "(genpool_tc16, gen_pool_cache_configure) / jemalloc", _div(tc16, je),
                        0.5, ">=", "random ops_per_s medians, max_gran 16, 2 threads (shown)",
                        True))
+    out.append(_target("churn-tcsc", "the same with the default cache (1..8) and scalable fit as "
+                       "the pool's default algorithm (genpool_tcsc, gen_pool_set_algo) / jemalloc",
+                       _div(tcsc, je), 0.5, ">=",
+                       "random ops_per_s medians, max_gran 16, 2 threads (shown)", True))
     for t in (1, 2, 8, 16):
         lf = _get(idx, "hot_pair", BASE, t, "ops_per_s", gran=1)
         best = [(v, a) for a in LOCKS

@@ -8,7 +8,7 @@ import os
 LF, PREV, KFIT, SC, TC = "genpool_lf", "genpool_lf_prev", "genpool_kfit", "genpool_sc", "genpool_tc"
 IDS = ("far-scale", "far-kfit", "fail16", "churn-ff", "churn-sc", "oversub", "chunks-alloc",
        "hot-prev", "hot-prev-ir", "search-prev", "replay-64", "replay-16", "replay-clean")
-CHURN = (LF, SC, TC, "genpool_tc16", "memkind", "jemalloc")
+CHURN = (LF, SC, TC, "genpool_tc16", "genpool_tcsc", "memkind", "jemalloc")
 
 
 def _fmt_ns(v):
