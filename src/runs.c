@@ -106,6 +106,8 @@ static inline unsigned long sat_add(unsigned long a, unsigned long b)
 	return a + b < a ? ~0UL : a + b;
 }
 
+#define CODE_L1_SPAN (64 + (6 - 3) * 8) /* 512 = 8 << 6: a level-1 node's span */
+
 /*
  * The 10-bit code of a bound: 0..63 as themselves, then (8 + m) << (e + 3)
  * as 64 + 8e + m, m < 8: four significant bits, rounded up.
@@ -117,7 +119,7 @@ static uint32_t code_of(unsigned long v)
 	if (v < 64)
 		return (uint32_t)v;
 	if (v == 512) /* a level-1 node's span: the commonest large bound */
-		return 64 + (6 - 3) * 8; /* 8 << 6 */
+		return CODE_L1_SPAN;
 	e = BPL - 1 - (unsigned long)__builtin_clzl(v) - 3;
 	m = (v >> e) + ((v & ((1UL << e) - 1)) != 0);
 	if (m == 16) {
@@ -311,10 +313,16 @@ static inline unsigned long self_bits(unsigned long w, unsigned long v)
 	return w ? x & ~((2UL << __builtin_ctzl(v)) - 1) : x;
 }
 
-/* A node's view, as a child of a node whose children span @span granules. */
-static struct child_view node_view(uint32_t v, unsigned long span)
+/* The code of a node's span at level @k: a bound is >= the span iff its code is >= this. */
+static inline uint32_t span_code(unsigned int k)
 {
-	if (value_of(v & FIELD_MASK) >= span) /* may be wholly free: F adds its span */
+	return k == 1 ? CODE_L1_SPAN : code_of(span_of(k)); /* code_of rounds up */
+}
+
+/* A node's view, as a child of a node whose children's span has code @full. */
+static inline struct child_view node_view(uint32_t v, uint32_t full)
+{
+	if ((v & FIELD_MASK) >= full) /* may be wholly free: F adds its span */
 		return (struct child_view){ 1, 0 };
 	return (struct child_view){ 2 + (v & ((1U << (2 * FIELD_BITS)) - 1)), v >> (2 * FIELD_BITS) };
 }
@@ -359,18 +367,21 @@ bool gp_runs_word_skips(const struct gp_runs *r, unsigned long w, unsigned long 
 	xb = self_bits(w, now);
 	m = max_code(&r->lvl[1][w / GP_RUN_L1_WORDS]);
 	/* a nonzero word's self is below 64, where codes are values: if neither
-	 * word has a run of m, both selfs are below m, and self_rule says yes */
-	if (m >= 64 || (m && !has_run(xa, m) && !has_run(xb, m)))
+	 * word has a run of m, both selfs are below m, and self_rule says yes.
+	 * One probe of the union answers for both (has_run is monotone in its
+	 * bits), and loses nothing for a claim or a release, where one of the
+	 * two holds the other. */
+	if (m >= 64 || (m && !has_run(xa | xb, m)))
 		return true;
 	return self_rule(code_of(xa ? longest_ones(xa) : 0), code_of(xb ? longest_ones(xb) : 0),
 			 m);
 }
 
 /* Rule S for a node of level @k that changed from @was to @now, one level up. */
-static bool node_skips(const struct gp_runs *r, unsigned int k, unsigned long i, uint32_t was,
-		       uint32_t now)
+static inline bool node_skips(const struct gp_runs *r, unsigned int k, unsigned long i,
+			      uint32_t was, uint32_t now)
 {
-	struct child_view a = node_view(was, span_of(k)), b = node_view(now, span_of(k));
+	struct child_view a = node_view(was, span_code(k)), b = node_view(now, span_code(k));
 
 	return a.sig == b.sig &&
 	       (a.self == b.self ||
@@ -453,6 +464,7 @@ static inline __attribute__((always_inline)) uint32_t fold_l1(const uint64_t *w,
 {
 	struct fold f = { 0, 0, 0, false };
 
+#pragma GCC unroll 8
 	for (unsigned long j = 0; j < GP_RUN_L1_WORDS; j++)
 		fold_word(&f, w[j]);
 	return encode(fold_done(&f, i));
@@ -482,8 +494,8 @@ struct gp_run gp_runs_compute(const struct gp_runs *r, unsigned int k, unsigned 
  * U2 for node @i of level @k: how many times this call changed the node;
  * the last change went from *@was to *@now.
  */
-static unsigned int sync_node(struct gp_runs *r, unsigned int k, unsigned long i, uint32_t *was,
-			      uint32_t *now)
+static inline __attribute__((always_inline)) unsigned int
+sync_node(struct gp_runs *r, unsigned int k, unsigned long i, uint32_t *was, uint32_t *now)
 {
 	uint32_t *node = &r->lvl[k][i], v, u;
 	unsigned int changes = 0;
@@ -585,15 +597,31 @@ uint32_t gp_runs_max_code_for(unsigned long nbits)
 	return code_of(nbits);
 }
 
-void gp_runs_sync(struct gp_runs *r, unsigned long w)
+/*
+ * The chunk's slot and its group (slots.h), after the top node changed,
+ * last from @was to @now. The slot is set before the chunk is published,
+ * and every thread that changes the chunk's bits found it through an
+ * acquire of that publication.
+ */
+static void sync_slot(struct gp_runs *r, uint32_t was, uint32_t now)
 {
-	unsigned long i = w / GP_RUN_L1_WORDS;
-	uint32_t *slot;
+	unsigned int n;
 
+	if (!r->slot)
+		return;
+	n = sync_flat(r->slot, r->lvl[r->top], 1, copy_of, &was, &now);
+	if (n && !(n == 1 && group_skips(r->group, was, now)))
+		sync_flat(r->group, r->group_slots, GP_RUN_GROUP, max_of, &was, &now);
+}
+
+/* U1 from level @k >= 2 up, node @i: out of line, as most syncs stop at level 1. */
+static __attribute__((noinline)) void sync_from(struct gp_runs *r, unsigned int k,
+						unsigned long i)
+{
 	uint32_t was = 0, now = 0;
 	unsigned int n;
 
-	for (unsigned int k = 1; k <= r->top; k++, i /= GP_RUN_FANOUT) {
+	for (; k <= r->top; k++, i /= GP_RUN_FANOUT) {
 		n = sync_node(r, k, i, &was, &now);
 		if (!n)
 			return;
@@ -601,17 +629,22 @@ void gp_runs_sync(struct gp_runs *r, unsigned long w)
 		if (k < r->top && n == 1 && node_skips(r, k, i, was, now))
 			return;
 	}
-	/*
-	 * The top changed: the chunk's slot and its group (slots.h). @slot is
-	 * set before the chunk is published, and every thread that changes
-	 * the chunk's bits found it through an acquire of that publication.
-	 */
-	slot = r->slot;
-	if (!slot)
+	sync_slot(r, was, now);
+}
+
+/* Level 1 inline, its constants folded in: the one level nearly every change syncs. */
+void gp_runs_sync(struct gp_runs *r, unsigned long w)
+{
+	unsigned long i = w / GP_RUN_L1_WORDS;
+	uint32_t was = 0, now = 0;
+	unsigned int n = sync_node(r, 1, i, &was, &now);
+
+	if (!n)
 		return;
-	n = sync_flat(slot, r->lvl[r->top], 1, copy_of, &was, &now);
-	if (n && !(n == 1 && group_skips(r->group, was, now)))
-		sync_flat(r->group, r->group_slots, GP_RUN_GROUP, max_of, &was, &now);
+	if (r->top == 1)
+		sync_slot(r, was, now);
+	else if (!(n == 1 && node_skips(r, 1, i, was, now)))
+		sync_from(r, 2, i / GP_RUN_FANOUT);
 }
 
 void gp_runs_attach_slot(struct gp_runs *r, uint32_t *slot, uint32_t *group,
