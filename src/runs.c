@@ -203,20 +203,6 @@ struct fold {
 	bool busy;
 };
 
-static void fold_child(struct fold *f, struct gp_run c, unsigned long span)
-{
-	if (c.pre >= span) { /* may be wholly free */
-		f->run = sat_add(f->run, span);
-		return;
-	}
-	if (!f->busy) {
-		f->pre = sat_add(f->run, c.pre);
-		f->busy = true;
-	}
-	f->max = max2(max2(f->max, sat_add(f->run, c.pre)), c.max);
-	f->run = c.suf;
-}
-
 /*
  * Longest run of ones of @x: one step per run, as a bitmap word holds few
  * (a word of single-granule holes, 32 runs, is the worst case).
@@ -470,16 +456,50 @@ static inline __attribute__((always_inline)) uint32_t fold_l1(const uint64_t *w,
 	return encode(fold_done(&f, i));
 }
 
+/*
+ * F of a node of level @k >= 2, as fold_child over its decoded children,
+ * but with each child's own max kept as a code: codes are monotone and
+ * every stored code is code_of of its value, so the code of a max is the
+ * max of the codes. Only the bounds that add up (a run carried across
+ * children: pre and suf) are decoded: two decodes a child instead of three,
+ * and one encode of the max instead of a decode per child.
+ */
+static uint32_t fold_upper(const struct snap *s, unsigned int k, unsigned long i)
+{
+	unsigned long span = span_of(k - 1), run = 0, pre = 0, sum = 0, cross;
+	uint32_t full = span_code(k - 1), maxc = 0, c, pc;
+	bool busy = false;
+
+	for (unsigned long j = 0; j < GP_RUN_FANOUT; j++) {
+		c = (uint32_t)s->c[j];
+		pc = c & FIELD_MASK;
+		if (pc >= full) { /* may be wholly free */
+			run = sat_add(run, span);
+			continue;
+		}
+		cross = sat_add(run, value_of(pc)); /* the run that ends in this child */
+		sum = max2(sum, cross);
+		if (!busy) {
+			pre = cross;
+			busy = true;
+		}
+		maxc = c >> (2 * FIELD_BITS) > maxc ? c >> (2 * FIELD_BITS) : maxc;
+		run = value_of(c >> FIELD_BITS & FIELD_MASK);
+	}
+	if (!busy) /* as fold_done: the chunk's first node keeps pre 0 */
+		return encode((struct gp_run){ i == 0 ? 0 : run, run, run });
+	sum = max2(sum, run);
+	c = code_of(sum);
+	return (i == 0 ? 0 : code_of(pre)) | code_of(run) << FIELD_BITS |
+	       (c > maxc ? c : maxc) << (2 * FIELD_BITS);
+}
+
 /* F over a snapshot, encoded. */
 static inline __attribute__((always_inline)) uint32_t fold_snap(const struct snap *s, unsigned int k, unsigned long i)
 {
-	struct fold f = { 0, 0, 0, false };
-
 	if (k == 1)
 		return fold_l1(s->c, i);
-	for (unsigned long j = 0; j < GP_RUN_FANOUT; j++)
-		fold_child(&f, decode((uint32_t)s->c[j]), span_of(k - 1));
-	return encode(fold_done(&f, i));
+	return fold_upper(s, k, i);
 }
 
 struct gp_run gp_runs_compute(const struct gp_runs *r, unsigned int k, unsigned long i)
