@@ -405,6 +405,14 @@ static inline __attribute__((always_inline)) void snap_read(const struct gp_runs
 		}
 		return;
 	}
+	if (c + GP_RUN_FANOUT <= r->nodes[k - 1]) { /* not the last: no bound per child */
+		const uint32_t *kids = &r->lvl[k - 1][c];
+
+#pragma GCC unroll 16
+		for (j = 0; j < GP_RUN_FANOUT; j++)
+			s->c[j] = gp_atomic_load_seq_cst(&kids[j]);
+		return;
+	}
 	for (j = 0; j < GP_RUN_FANOUT; j++, c++)
 		s->c[j] = c < r->nodes[k - 1] ? gp_atomic_load_seq_cst(&r->lvl[k - 1][c])
 					      : 0; /* past the end: busy */
