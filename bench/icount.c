@@ -22,6 +22,9 @@
  *   spin    GEN_POOL_SPINLOCK pool (genpool_spin)
  *   ticket  GEN_POOL_LOCK_TICKET pool (genpool_ticket)
  *   mcs     GEN_POOL_LOCK_MCS pool (genpool_mcs)
+ *   search  lock-free pool, gen_pool_first_fit, each granule held with
+ *           probability 0.9 (a fixed seed), as gbench's search at 90 %:
+ *           the 1-granule search pair, the counterpart of search-prev
  *   churn   GEN_POOL_THREAD_CACHE pool, default algorithm: one thread's
  *           share of bench/wl_random.c's churn target (max_gran:16 at 2
  *           threads), each pair a free of a random live range and an
@@ -33,8 +36,9 @@
  *
  * The pools are 64 MiB of address space (genpool never touches it) in 4 KiB
  * granules, half filled before the warm-up with ranges of 1..64 granules
- * from a fixed seed, like bench/gbench's hot_pair: the layout and so every
- * count is the same in every run. churn's pool is 1 GiB, empty but for its
+ * from a fixed seed, like bench/gbench's hot_pair (search's: 90 % of the
+ * granules, each on its own): the layout and so every count is the same
+ * in every run. churn's pool is 1 GiB, empty but for its
  * live set, as wl_random's; its sizes come from a fixed seed too.
  */
 #include <dlfcn.h>
@@ -70,6 +74,7 @@ static const struct kind kinds[] = {
 };
 
 static const struct kind churn_kind = { "churn", GEN_POOL_THREAD_CACHE, NULL };
+static const struct kind search_kind = { "search", 0, gen_pool_first_fit };
 
 static void *(*malloc_fn)(size_t);
 static void (*free_fn)(void *);
@@ -100,6 +105,22 @@ static void prefill(struct gen_pool *pool)
 	}
 }
 
+/* Each granule held with probability 9/10, as bench/fill.c's max_range 1. */
+static void prefill_random(struct gen_pool *pool)
+{
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+
+	for (unsigned long at = 0; at < POOL_BYTES / GRANULE; at++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		if ((x >> 33) % 10 == 9)
+			continue;
+		if (gen_pool_alloc_algo(pool, GRANULE, gen_pool_fixed_alloc,
+					&(struct genpool_data_fixed){ .offset = at * GRANULE }) !=
+		    POOL_BASE + at * GRANULE)
+			die("prefill");
+	}
+}
+
 static struct gen_pool *empty_pool_of(const struct kind *k, size_t bytes)
 {
 	struct gen_pool *pool = gen_pool_create_flags(ORDER, -1, k->flags);
@@ -113,7 +134,10 @@ static struct gen_pool *pool_of(const struct kind *k)
 {
 	struct gen_pool *pool = empty_pool_of(k, POOL_BYTES);
 
-	prefill(pool);
+	if (k == &search_kind)
+		prefill_random(pool);
+	else
+		prefill(pool);
 	if (k->algo)
 		gen_pool_set_algo(pool, k->algo, NULL);
 	return pool;
@@ -209,15 +233,17 @@ int main(int argc, char **argv)
 	size_t i;
 
 	if (argc != 3)
-		die("usage: icount lf|sc|tc|spin|ticket|mcs|churn|glibc|jemalloc PAIRS");
+		die("usage: icount lf|sc|tc|spin|ticket|mcs|search|churn|glibc|jemalloc PAIRS");
 	pairs = strtoul(argv[2], NULL, 0);
 	if (!strcmp(argv[1], churn_kind.name)) {
 		churn(pairs);
 		return 0; /* as below: no teardown counted */
 	}
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (!strcmp(argv[1], kinds[i].name)) {
-			struct gen_pool *pool = pool_of(&kinds[i]);
+	for (i = 0; i <= sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const struct kind *k = i < sizeof(kinds) / sizeof(kinds[0]) ? &kinds[i] : &search_kind;
+
+		if (!strcmp(argv[1], k->name)) {
+			struct gen_pool *pool = pool_of(k);
 
 			pool_pairs(pool, WARMUP);
 			pool_pairs(pool, pairs);

@@ -277,26 +277,26 @@ struct child_view {
 	uint32_t self; /* code */
 };
 
-/* A word's signature: 0 if free, else its last busy bit and (not word 0) its first. */
-static inline unsigned long word_sig(unsigned long w, unsigned long v)
-{
-	unsigned long hi;
-
-	if (!v)
-		return 0;
-	hi = BPL - 1 - (unsigned long)__builtin_clzl(v);
-	return 1 + hi + (w ? BPL * (1 + (unsigned long)__builtin_ctzl(v)) : 0);
-}
-
 /*
- * The free bits of a nonzero word whose runs make up its self: those
- * between its first and last busy bit (word 0: all below its last).
+ * A word's signature: whether it is free, else its last busy bit and (not
+ * word 0) its first. For two nonzero values with the same signature, the
+ * window of free bits that make up their selfs (between the first and the
+ * last busy bit; word 0: all below its last); else 0, with *@same false.
  */
-static inline unsigned long self_bits(unsigned long w, unsigned long v)
+static inline unsigned long self_window(unsigned long w, unsigned long was, unsigned long now,
+					bool *same)
 {
-	unsigned long x = ~v & ((1UL << (BPL - 1 - (unsigned long)__builtin_clzl(v))) - 1);
+	unsigned long hi = (unsigned long)__builtin_clzl(was), lo;
 
-	return w ? x & ~((2UL << __builtin_ctzl(v)) - 1) : x;
+	*same = (unsigned long)__builtin_clzl(now) == hi;
+	if (!*same)
+		return 0;
+	hi = (1UL << (BPL - 1 - hi)) - 1; /* the bits below the last busy one */
+	if (!w)
+		return hi;
+	lo = (unsigned long)__builtin_ctzl(was);
+	*same = (unsigned long)__builtin_ctzl(now) == lo;
+	return hi & ~((2UL << lo) - 1);
 }
 
 /* The code of a node's span at level @k: a bound is >= the span iff its code is >= this. */
@@ -340,17 +340,19 @@ static inline uint32_t max_code(const uint32_t *node)
 bool gp_runs_word_skips(const struct gp_runs *r, unsigned long w, unsigned long was,
 			unsigned long now)
 {
-	unsigned long xa, xb;
+	unsigned long xa, xb, window;
 	uint32_t m;
+	bool same;
 
 	was = padded(r, w, was);
 	now = padded(r, w, now);
-	if (word_sig(w, was) != word_sig(w, now))
+	if (!was || !now) /* both free: nothing F sees changed */
+		return !was && !now;
+	window = self_window(w, was, now, &same);
+	if (!same)
 		return false;
-	if (!was) /* and so !now: nothing F sees changed */
-		return true;
-	xa = self_bits(w, was);
-	xb = self_bits(w, now);
+	xa = ~was & window;
+	xb = ~now & window;
 	m = max_code(&r->lvl[1][w / GP_RUN_L1_WORDS]);
 	/* a nonzero word's self is below 64, where codes are values: if neither
 	 * word has a run of m, both selfs are below m, and self_rule says yes.
