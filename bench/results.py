@@ -414,6 +414,12 @@ ICOUNT_ALLOC = {"lf": BASE, "sc": "genpool_sc", "tc": "genpool_tc", "spin": "gen
                 "jemalloc": "jemalloc"}
 
 
+def icount_hot(ir):
+    """The hot pairs of an icount result (the 1-granule pair on a half-full
+    pool); the other kinds (search, churn) have their own rows."""
+    return {k: v for k, v in (ir or {}).items() if k in ICOUNT_ALLOC}
+
+
 def targets_ck(rows, icount):
     """Issue 15's targets (the timed ones of issue 5 it repeats are not
     repeated): churn in a cache pool, the lock-free pool against the best of
@@ -661,7 +667,7 @@ def print_targets(res, out=sys.stdout):
 
 
 def print_icount(res, out=sys.stdout):
-    ir = res.get("icount", {}).get("ir_per_pair")
+    ir = icount_hot(res.get("icount", {}).get("ir_per_pair"))
     if not ir:
         return
     print("\nInstructions per alloc+free pair, 1 thread, 1 granule (callgrind, bench/icount.py; "

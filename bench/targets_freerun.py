@@ -95,6 +95,11 @@ def freerun_targets(rows, scaling, icount=None, icount_before=None):
                        "before the index", _div(_ir(icount, "lf"), _ir(icount_before, "lf")),
                        1.10, "<=", "bench/icount.py lf, callgrind: this build and the build "
                        "before the index (repeatable, unlike the times)"))
+    out.append(_target("search-prev-ir", f"1-granule search at 90 %, {BASE}: instructions "
+                       "after / before the index", _div(_ir(icount, "search"),
+                                                       _ir(icount_before, "search")),
+                       1.10, "<=", "bench/icount.py search, callgrind: this build and the "
+                       "build before the index"))
     srch = _div(_get(idx, "search", BASE, 1, "ns_per_op", pool_mib=64, fill=90, gran=1),
                 _get(idx, "search", PREV, 1, "ns_per_op", pool_mib=64, fill=90, gran=1))
     out.append(_target("search-prev", f"1-granule search at 90 % of 64 MiB, {BASE}: time after "

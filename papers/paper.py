@@ -1108,7 +1108,7 @@ def gen_ck_locks(d):
 
 
 def gen_ck_icount(d):
-    ic = d.res.get("icount", {}).get("ir_per_pair")
+    ic = R.icount_hot(d.res.get("icount", {}).get("ir_per_pair"))
     if not ic:
         return "Not measured in this run (no callgrind counts in its results file)."
     je = ic.get("jemalloc")

@@ -7,7 +7,7 @@ import os
 
 LF, PREV, KFIT, SC, TC = "genpool_lf", "genpool_lf_prev", "genpool_kfit", "genpool_sc", "genpool_tc"
 IDS = ("far-scale", "far-kfit", "fail16", "churn-ff", "churn-sc", "oversub", "chunks-alloc",
-       "hot-prev", "hot-prev-ir", "search-prev", "replay-64", "replay-16", "replay-clean")
+       "hot-prev", "hot-prev-ir", "search-prev", "search-prev-ir", "replay-64", "replay-16", "replay-clean")
 CHURN = (LF, SC, TC, "genpool_tc16", "genpool_tcsc", "memkind", "jemalloc")
 
 
@@ -58,12 +58,15 @@ def gen_freerun(d, fmt_target):
                  "this build). ns per attempt, medians; after / before.")
     parts.append(_table(["benchmark", "before", "after", "after / before"], ba,
                         ["---", "---:", "---:", "---:"]))
-    ir_b = ((d.res.get("icount_before") or {}).get("ir_per_pair") or {}).get("lf")
-    ir_a = ((d.res.get("icount") or {}).get("ir_per_pair") or {}).get("lf")
-    if ir_a and ir_b:
-        parts.append(f"Counted by callgrind (bench/icount.py, the same hot pair on one thread), "
-                     f"the pair takes {ir_b:.0f} instructions before the index and {ir_a:.0f} "
-                     f"after ({ir_a / ir_b:.2f}x): repeatable where the times above drift.")
+    ir_b = (d.res.get("icount_before") or {}).get("ir_per_pair") or {}
+    ir_a = (d.res.get("icount") or {}).get("ir_per_pair") or {}
+    counted = [f"the {what} takes {ir_b[k]:.0f} instructions before the index and "
+               f"{ir_a[k]:.0f} after ({ir_a[k] / ir_b[k]:.2f}x)"
+               for k, what in (("lf", "hot pair"), ("search", "search pair"))
+               if ir_a.get(k) and ir_b.get(k)]
+    if counted:
+        parts.append("Counted by callgrind (bench/icount.py, the same pairs on one thread), "
+                     + "; ".join(counted) + ": repeatable where the times above drift.")
     far = [(f"{p // 1024} GiB" if p >= 1024 else f"{p} MiB",
             _fmt_ns(d.med("far_run", LF, 1, "ns_per_op", pool_mib=p, gran=32)),
             _fmt_ns(d.med("far_run", KFIT, 1, "ns_per_op", pool_mib=p, gran=32)))
