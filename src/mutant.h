@@ -36,6 +36,7 @@
 #define GP_MUT_RUN_SKIP_ALIGNED 14  /* an aligned search gives up on a word after one run */
 #define GP_MUT_RUN_SKIP_LOOSE 15    /* rule S skips the sync when the node's longest run shrank */
 #define GP_MUT_RUN_FREE_PRE_ONLY 16 /* a level-1 node whose pre reaches its span reads as free */
+#define GP_MUT_RUN_UPPER_NO_CROSS 17 /* the fold above level 1 forgets the run carried into a child */
 /* lifecycle (remove.c, source.c): 20-29 */
 #define GP_MUT_REMOVE_NO_GRACE 20 /* removal frees the chunk without waiting for readers */
 #define GP_MUT_REMOVE_NO_CLOSE 21 /* removal checks the chunk is free instead of closing it */

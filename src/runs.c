@@ -69,7 +69,9 @@
  * folds its level-1 node (the 8 words of the line it just wrote) and
  * compares; it writes the node only when a bound moves to another rounding
  * step, and climbs only while nodes change and rule S does not clear the
- * change one level up. Searches
+ * change one level up. Level 1 is synced inline (gp_runs_sync), the levels
+ * above out of line (sync_from), where children's maxima stay codes
+ * (fold_upper). Searches
  * read nodes relaxed: hints, as in summary.c.
  */
 #include "runs.h"
@@ -487,7 +489,8 @@ static uint32_t fold_upper(const struct snap *s, unsigned int k, unsigned long i
 			run = sat_add(run, span);
 			continue;
 		}
-		cross = sat_add(run, value_of(pc)); /* the run that ends in this child */
+		/* the run that ends in this child */
+		cross = sat_add(GP_MUTANT(GP_MUT_RUN_UPPER_NO_CROSS) ? 0 : run, value_of(pc));
 		sum = max2(sum, cross);
 		if (!busy) {
 			pre = cross;
