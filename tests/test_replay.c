@@ -236,12 +236,38 @@ static void test_shadow(void **state)
 	assert_int_equal(shadow_take(&s, 0x1000 + 99 * 16, 2), 1);	/* overlap */
 	assert_int_equal(shadow_take(&s, 0x3000, 1), -1);	/* in no chunk */
 	assert_int_equal(shadow_take(&s, 0x4000 + 0x3f0, 2), -1);	/* past the end */
+	/* first + granules would wrap to a small number: refused, nothing marked */
+	assert_int_equal(shadow_take(&s, 0x4000 + 0x10, UINT64_MAX), -1);
+	assert_int_equal(shadow_take(&s, 0x4000 + 0x10, 1), 0);
+	assert_int_equal(shadow_give(&s, 0x4000 + 0x10, 1), 0);
 	assert_int_equal(shadow_give(&s, 0x1000, 50), 0);
 	assert_int_equal(shadow_give(&s, 0x1000, 50), 1);	/* not held */
 	shadow_free_runs(&s, &freeg, &longest);
 	assert_int_equal(freeg, 256 + 64 - 51);
 	assert_int_equal(longest, 256 - 101);
 	shadow_fini(&s);
+}
+
+/* Sizes near 2^64, as a corrupt or fuzzed log has them: no wrap anywhere. */
+static void test_huge_sizes(void **state)
+{
+	struct replay_pool_cfg cfg = { .algo = RA_FIRST, .order = 4, .slack_pct = 100 };
+	struct replay_report r;
+	struct replay_prog p;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(replay_granules(UINT64_MAX, 4), (UINT64_MAX >> 4) + 1);
+	assert_int_equal(replay_granules(UINT64_MAX - 15, 4), UINT64_MAX >> 4);
+	assert_int_equal(replay_granules(UINT64_MAX, 0), UINT64_MAX);
+	reset();
+	add(1, GP_TR_ALLOC, 0x1000, UINT64_MAX - 0x100, 0, GP_TRES_OK);
+	add(1, GP_TR_ALLOC, 0x2000, UINT64_MAX - 0x100, 0, GP_TRES_OK);
+	build(&p, GP_TRACE_SRC_MALLOC, -1);
+	assert_int_equal(replay_peak_granules(&p, 0), UINT64_MAX);	/* saturated */
+	assert_int_equal(replay_check(&p, &cfg, &r, NULL, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "beyond the address space"));
+	replay_prog_free(&p);
 }
 
 static void test_parse_algo(void **state)
@@ -272,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_log_failure_succeeds_here),
 		cmocka_unit_test(test_timed_threads_final_occupancy),
 		cmocka_unit_test(test_shadow),
+		cmocka_unit_test(test_huge_sizes),
 		cmocka_unit_test(test_parse_algo),
 	};
 

@@ -134,9 +134,15 @@ static uint64_t log_end_granule_bytes(const struct replay_prog *p, int order)
 	for (size_t i = 0; i < p->nops; i++)
 		if (p->op[i].kind == RO_FREE)
 			freed[p->op[i].slot] = true;
-	for (uint32_t s = 0; s < p->nslots; s++)
-		if (!freed[s])
-			bytes += replay_granules(p->slot_size[s], order) << order;
+	for (uint32_t s = 0; s < p->nslots; s++) {
+		uint64_t g = freed[s] ? 0 : replay_granules(p->slot_size[s], order);
+
+		if (g > (UINT64_MAX - bytes) >> order) {	/* a corrupt log's sizes */
+			bytes = UINT64_MAX;
+			break;
+		}
+		bytes += g << order;
+	}
 	free(freed);
 	return bytes;
 }

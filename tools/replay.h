@@ -187,7 +187,10 @@ int replay_run(const struct replay_prog *p, const struct replay_alloc *a, unsign
 /* Granules of @bytes at @order (0 bytes is one granule, as for genpool). */
 static inline uint64_t replay_granules(uint64_t bytes, int order)
 {
-	return bytes ? (bytes + (1ull << order) - 1) >> order : 1;
+	uint64_t partial = bytes & ((1ull << order) - 1);
+
+	/* not (bytes + granule - 1) >> order, which wraps for sizes near 2^64 */
+	return bytes ? (bytes >> order) + (partial != 0) : 1;
 }
 
 #endif /* GP_TOOLS_REPLAY_H */

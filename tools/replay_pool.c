@@ -73,13 +73,16 @@ static void set_algo(struct replay_pool *rp, const struct replay_pool_cfg *cfg)
 	}
 }
 
-/* Bytes of the one chunk of a malloc trace: the peak with slack, >= 64 granules. */
+/*
+ * Bytes of the one chunk of a malloc trace: the peak with slack, >= 64
+ * granules; UINT64_MAX when that is beyond the address space.
+ */
 static uint64_t malloc_pool_bytes(const struct replay_prog *p, int order, unsigned int slack)
 {
-	uint64_t g = replay_peak_granules(p, order);
+	unsigned __int128 g = replay_peak_granules(p, order);
 
 	g = g + g * slack / 100 + 64;
-	return g << order;
+	return g > UINT64_MAX >> order ? UINT64_MAX : (uint64_t)g << order;
 }
 
 int replay_pool_add_chunk(struct replay_pool *rp, uint64_t addr, uint64_t size)
@@ -102,6 +105,11 @@ int replay_pool_create(struct replay_pool *rp, const struct replay_prog *p,
 	set_algo(rp, cfg);
 	if (!p->pool_source) {
 		rp->bytes = malloc_pool_bytes(p, rp->order, cfg->slack_pct);
+		if (rp->bytes == UINT64_MAX) {
+			snprintf(err, errlen, "the trace's peak live size (with %u %% slack) is "
+				 "beyond the address space", cfg->slack_pct);
+			goto fail;
+		}
 		if (replay_pool_add_chunk(rp, REPLAY_POOL_BASE, rp->bytes)) {
 			snprintf(err, errlen, "cannot add a chunk of %llu bytes",
 				 (unsigned long long)rp->bytes);

@@ -346,8 +346,10 @@ uint64_t replay_peak_granules(const struct replay_prog *p, int order)
 	for (size_t i = 0; i < p->nops; i++) {
 		const struct replay_op *o = &p->op[i];
 
-		if (o->kind == RO_ALLOC)
-			live += replay_granules(o->size, order);
+		/* a fuzzed or corrupt log's sizes can sum past 2^64: saturate */
+		if (o->kind == RO_ALLOC &&
+		    __builtin_add_overflow(live, replay_granules(o->size, order), &live))
+			return UINT64_MAX;
 		else if (o->kind == RO_FREE)
 			live -= replay_granules(o->size, order);
 		if (live > peak)

@@ -98,8 +98,8 @@ static int change(struct shadow *s, uint64_t addr, uint64_t granules, bool set)
 
 	if (!c)
 		return -1;
-	first = (addr - c->start) >> s->order;
-	if (first + granules > c->granules)
+	first = (addr - c->start) >> s->order;	/* < c->granules: shadow_find found c */
+	if (granules > c->granules - first)	/* not first + granules: a log's size can wrap it */
 		return -1;
 	return mark(c, first, granules, set) ? 1 : 0;
 }
