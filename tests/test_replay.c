@@ -232,6 +232,8 @@ static void test_shadow(void **state)
 	assert_int_equal(shadow_add(&s, 0x1000, 0x1000), 0);
 	assert_int_equal(shadow_add(&s, 0x1800, 0x100), -1);	/* overlaps */
 	assert_int_equal(shadow_add(&s, 0x4000, 0x400), 0);
+	assert_int_equal(shadow_add(&s, UINT64_MAX - 0xff, 0x200), -1);	/* wraps */
+	assert_int_equal(s.nchunks, 2);
 	assert_int_equal(shadow_take(&s, 0x1000, 100), 0);
 	assert_int_equal(shadow_take(&s, 0x1000 + 99 * 16, 2), 1);	/* overlap */
 	assert_int_equal(shadow_take(&s, 0x3000, 1), -1);	/* in no chunk */

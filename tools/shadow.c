@@ -29,6 +29,8 @@ int shadow_add(struct shadow *s, uint64_t start, uint64_t bytes)
 
 	if (!g)
 		return 0;
+	if (g > (UINT64_MAX - start) >> s->order)	/* its end must not wrap: refused */
+		return -1;
 	for (i = 0; i < s->nchunks && s->chunk[i].start < start; i++)
 		;
 	if ((i > 0 && s->chunk[i - 1].start + (s->chunk[i - 1].granules << s->order) > start) ||

@@ -26,13 +26,17 @@ struct shadow {
 
 void shadow_init(struct shadow *s, int order);
 void shadow_fini(struct shadow *s);
-/* Add a chunk of @bytes (rounded down to granules); -1 on no memory or overlap. */
+/*
+ * Add a chunk of @bytes (rounded down to granules); -1 on no memory, on
+ * overlap, or when it would reach past 2^64 - 1.
+ */
 int shadow_add(struct shadow *s, uint64_t start, uint64_t bytes);
 /* The chunk holding @addr, or NULL. */
 struct shadow_chunk *shadow_find(const struct shadow *s, uint64_t addr);
 /*
  * Mark @granules from @addr held. Return: 0; 1 when some were held already
- * (the overlap is marked anyway); -1 when the range is in no chunk.
+ * (the overlap is marked anyway); -1 when the range is not inside one
+ * chunk (nothing marked).
  */
 int shadow_take(struct shadow *s, uint64_t addr, uint64_t granules);
 /* Clear them. Return: 0; 1 when some were not held; -1 when in no chunk. */
